@@ -1,0 +1,3 @@
+from riskkit.cli.main import main
+
+main()

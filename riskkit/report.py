@@ -1,0 +1,139 @@
+"""Offline HTML reports: jinja2 (autoescape, StrictUndefined) + inline SVG charts.
+
+Every report is one self-contained file: no CDN, no scripts, charts drawn
+by matplotlib as inline SVG.  Packages other than the core (detectors,
+compliance, drills, load tests) ship their own templates and extend
+``base.html``; :func:`render_html` finds them through a PackageLoader per
+package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from riskkit import __version__
+from riskkit.atomic import write_text
+
+__all__ = ["bar_svg", "histogram_svg", "line_svg", "render_html", "write_report"]
+
+_TEMPLATE_PACKAGES = (
+    "riskkit",
+    "riskkit_detectors",
+    "riskkit_loadtests",
+    "riskkit_policies",
+    "riskkit_drills",
+)
+
+
+def _loader() -> jinja2.BaseLoader:
+    loaders: list[jinja2.BaseLoader] = []
+    for package in _TEMPLATE_PACKAGES:
+        try:
+            loaders.append(jinja2.PackageLoader(package, "templates"))
+        except (ModuleNotFoundError, ValueError):
+            continue  # a package without templates (or not installed) adds none
+    return jinja2.ChoiceLoader(loaders)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=_loader(),
+        autoescape=True,  # order data can hold <script>: escape everything, always
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda v, digits=1: f"{float(v) * 100:.{digits}f}%"
+    env.filters["num"] = lambda v, digits=3: f"{float(v):.{digits}g}"
+    return env
+
+
+def render_html(template: str, context: Mapping[str, Any], show_pii: bool = False) -> str:
+    """Render ``template`` with the common header fields filled in."""
+    full = {
+        "riskkit_version": __version__,
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "show_pii": show_pii,
+        **context,
+    }
+    return _environment().get_template(template).render(full)
+
+
+def write_report(
+    path: str | Path, template: str, context: Mapping[str, Any], show_pii: bool = False
+) -> Path:
+    """Render and write atomically."""
+    return write_text(path, render_html(template, context, show_pii=show_pii))
+
+
+def _figure_svg(draw: Any, width: float = 7.0, height: float = 2.6) -> Markup:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"  # keep text as text (CJK labels stay readable)
+    plt.rcParams["font.family"] = ["DejaVu Sans", "sans-serif"]
+    fig, ax = plt.subplots(figsize=(width, height))
+    try:
+        draw(ax)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg")
+    finally:
+        plt.close(fig)
+    svg = buffer.getvalue()
+    start = svg.find("<svg")
+    # matplotlib's own SVG has no scripts; the text labels went through
+    # matplotlib's XML escaping, so marking it safe does not open injection.
+    return Markup(svg[start:])  # noqa: S704
+
+
+def histogram_svg(values: Sequence[float], title: str, bins: int = 40, xlabel: str = "") -> Markup:
+    def draw(ax: Any) -> None:
+        ax.hist(list(values), bins=bins, color="#4c72b0")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_yscale("log")
+
+    return _figure_svg(draw)
+
+
+def line_svg(
+    x: Sequence[Any],
+    series: Mapping[str, Sequence[float]],
+    title: str,
+    marks: Sequence[Any] = (),
+    ylabel: str = "",
+) -> Markup:
+    """Lines over ``x``; ``marks`` are x positions shaded red (drifted windows, faults)."""
+
+    def draw(ax: Any) -> None:
+        for label, ys in series.items():
+            ax.plot(list(x), list(ys), label=label, linewidth=1.2)
+        for mark in marks:
+            ax.axvline(mark, color="#c44e52", alpha=0.35, linewidth=4)
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        if len(series) > 1:
+            ax.legend(fontsize=7, loc="best")
+        ax.tick_params(axis="x", labelsize=7, rotation=30)
+
+    return _figure_svg(draw)
+
+
+def bar_svg(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str = "") -> Markup:
+    def draw(ax: Any) -> None:
+        ax.barh(list(labels), list(values), color="#55a868")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.invert_yaxis()
+
+    return _figure_svg(draw, height=max(1.6, 0.3 * len(labels) + 0.8))
