@@ -60,14 +60,18 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+def atomic_open(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; rename it over ``path`` on success."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     binary = "b" in mode
     try:
-        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as handle:
+        with os.fdopen(
+            fd, mode, encoding=None if binary else encoding, newline=None if binary else ""
+        ) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -35,6 +35,7 @@ __all__ = [
     "SEVERITY_ORDER",
     "DetectionResult",
     "Detector",
+    "DetectorOption",
     "ReportSection",
     "available_detectors",
     "load_detector",
@@ -48,6 +49,26 @@ SEVERITY_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 
 def severity_at_least(severity: str, threshold: str) -> bool:
     return SEVERITY_ORDER.get(severity, 0) >= SEVERITY_ORDER[threshold]
+
+
+@dataclass(frozen=True)
+class DetectorOption:
+    """A detector parameter exposed as a CLI option of ``riskkit detect <name>``.
+
+    ``name`` is the constructor parameter (``reference_windows``); the flag is
+    ``--`` + name with ``-`` for ``_`` unless ``flag`` is given (``--reference``).
+    ``type`` is ``str``, ``int``, ``float`` or ``bool`` (a flag).
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    flag: str | None = None
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
 
 
 @dataclass
@@ -96,6 +117,8 @@ class Detector(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    # Constructor parameters the CLI exposes (``riskkit detect <name> --flag``).
+    options: ClassVar[tuple[DetectorOption, ...]] = ()
 
     result_: DetectionResult
 
@@ -104,7 +127,9 @@ class Detector(ABC):
         """Analyse the canonical order frame; return ``self``."""
 
     def get_params(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+        return {
+            k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")
+        }
 
     def set_params(self, **params: Any) -> Self:
         for key, value in params.items():

@@ -67,7 +67,9 @@ class RunMetrics:
             "Unix time of the last successful run of this command.",
         )
 
-    def _get(self, kind: type[_M], name: str, doc: str, labels: tuple[str, ...], **kw: object) -> _M:
+    def _get(
+        self, kind: type[_M], name: str, doc: str, labels: tuple[str, ...], **kw: object
+    ) -> _M:
         existing = self._metrics.get(name)
         if existing is not None:
             if not isinstance(existing, kind):

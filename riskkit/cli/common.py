@@ -56,7 +56,9 @@ def show_pii_option(func: F) -> F:
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(
+        func
+    )
 
 
 def fail_on_option(func: F) -> F:

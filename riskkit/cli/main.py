@@ -84,8 +84,14 @@ def cli(ctx: click.Context, quiet: bool, verbose: int) -> None:
     Exit codes: 0 ok, 1 internal error, 2 usage or input error, 3 a gate failed,
     4 run invalid or aborted.
     """
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    logging.basicConfig(level=level, stream=sys.stderr, format="riskkit: %(levelname)s: %(message)s")
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="riskkit: %(levelname)s: %(message)s"
+    )
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = quiet
 

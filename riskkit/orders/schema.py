@@ -54,7 +54,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("coupon_code", "text", "Coupon or discount code used"),
     Column("discount_amount", "money", "Discount applied (order level: on the first line)"),
     Column("amount_paid", "money", "Amount actually paid (order level: on the first line)"),
-    Column("platform", "text", "Client platform or marketplace (ios, android, web, mini-program...)"),
+    Column(
+        "platform", "text", "Client platform or marketplace (ios, android, web, mini-program...)"
+    ),
     Column("channel", "text", "Traffic channel (search, affiliate, live-stream...)"),
     Column("ip", "id", "Buyer IP address"),
     Column("device_id", "id", "Buyer device fingerprint"),
