@@ -21,7 +21,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.exposition import pushadd_to_gateway
 
 from riskkit.atomic import write_bytes
@@ -32,6 +39,10 @@ __all__ = ["PUSHGATEWAY_ENV", "RunMetrics", "job_name"]
 log = logging.getLogger(__name__)
 
 PUSHGATEWAY_ENV = "RISKKIT_PUSHGATEWAY"
+
+# ``*_created`` series double every counter in a Pushgateway for no benefit to
+# batch jobs, whose last-success timestamp already says when they ran.
+disable_created_metrics()
 _M = TypeVar("_M", Counter, Gauge, Histogram)
 
 

@@ -7,7 +7,6 @@ import importlib
 import importlib.util
 import logging
 import os
-import sys
 import traceback
 from typing import Any
 
@@ -73,6 +72,25 @@ class LazyGroup(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
+class _StderrHandler(logging.Handler):
+    """Log records to the stderr click sees now (so CliRunner captures them too)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _configure_logging(level: int) -> None:
+    logger = logging.getLogger("riskkit")
+    for handler in list(logger.handlers):
+        if isinstance(handler, _StderrHandler):
+            logger.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("riskkit: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="riskkit")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress.")
@@ -89,9 +107,7 @@ def cli(ctx: click.Context, quiet: bool, verbose: int) -> None:
         if quiet
         else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     )
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="riskkit: %(levelname)s: %(message)s"
-    )
+    _configure_logging(level)
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = quiet
 

@@ -1,0 +1,237 @@
+"""From canonical columns as text to typed columns, quarantining bad cells.
+
+A row with a cell that cannot be read (an unparseable timestamp, a
+non-numeric amount, a missing required value, a duplicate order line) is
+not dropped: it goes to the rejected rows with its file, row, column and
+reason, and the run goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from riskkit.errors import InputError
+from riskkit.orders.schema import COLUMN_KIND, IDENTITY_COLUMNS, REQUIRED_COLUMNS
+
+__all__ = ["Normalised", "normalise"]
+
+_OFFSET = re.compile(r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$")
+_FALLBACK_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日",
+    "%Y%m%d%H%M%S",
+)
+_MASKED = re.compile(r"\*{3,}")
+_MONEY_JUNK = r"[¥￥$,元\s]"
+
+
+@dataclass
+class Normalised:
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    masked: dict[str, int] = field(default_factory=dict)
+
+
+def _strip_guard(series: pd.Series) -> pd.Series:
+    """``="3100000004440793"``, ``'13812345678`` and tab-prefixed cells -> the bare text."""
+    text = series.astype("string").str.strip()
+    guarded = text.str.match(r'^(?:="|\'|\t)', na=False)
+    if bool(guarded.any()):
+        bare = text[guarded].str.replace(r'^="(.*)"$', r"\1", regex=True)
+        bare = bare.str.replace(r"^['\t]+", "", regex=True)
+        text = text.copy()
+        text[guarded] = bare.str.strip()
+    return text.where(text != "")
+
+
+def _parse_timestamps(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            localised: pd.Series = series.dt.tz_localize(None)
+            return localised
+        return series
+    text = series.astype("string").str.strip()
+    # The wall clock as written: the offset is dropped, not applied (hour-of-day
+    # patterns are about the buyer's clock). See riskkit.orders.schema.
+    text = text.str.replace(_OFFSET.pattern, "", regex=True).where(lambda s: s != "")
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    pending = parsed.isna() & text.notna()
+    for fmt in _FALLBACK_FORMATS:
+        if not bool(pending.any()):
+            break
+        parsed[pending] = pd.to_datetime(text[pending], format=fmt, errors="coerce")
+        pending = parsed.isna() & text.notna()
+    return parsed.astype("datetime64[ns]")
+
+
+def _parse_numbers(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.astype("float64")
+    text = series.astype("string").str.replace(_MONEY_JUNK, "", regex=True)
+    return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+
+
+def _id_column(series: pd.Series, name: str, source: str) -> pd.Series:
+    if pd.api.types.is_float_dtype(series.dtype):
+        raise InputError(
+            "ids stored as floating-point numbers may already be corrupted "
+            "(a 19-digit order number does not survive a float); export ids as text",
+            file=source,
+            column=name,
+        )
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return series.astype("string").astype("str")
+    return _strip_guard(series).astype("str")
+
+
+def normalise(
+    text: pd.DataFrame,
+    source: str,
+    row_numbers: np.ndarray,
+    amounts_repeat_per_line: bool = False,
+    original: pd.DataFrame | None = None,
+    truncated_last_row: bool = False,
+) -> Normalised:
+    """Type the canonical columns of ``text``; return the good rows and the rejected ones."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in text.columns]
+    if missing:
+        raise InputError(
+            f"missing required column(s) {missing} (after mapping the export's headers)",
+            file=source,
+            row=1,
+            column=missing[0],
+        )
+    frame = pd.DataFrame(index=text.index)
+    problems: list[pd.DataFrame] = []
+    masked: dict[str, int] = {}
+
+    def reject(mask: pd.Series, column: str, reason: str, values: pd.Series) -> None:
+        if bool(mask.any()):
+            problems.append(
+                pd.DataFrame(
+                    {"column": column, "reason": reason, "value": values[mask].astype("string")},
+                    index=text.index[mask.to_numpy()],
+                )
+            )
+
+    if truncated_last_row and len(text):
+        last = pd.Series(False, index=text.index)
+        last.iloc[-1] = True
+        reject(
+            last,
+            str(text.columns[-1]),
+            "truncated row (the file ends in the middle of it)",
+            text[text.columns[-1]],
+        )
+
+    for column in text.columns:
+        kind = COLUMN_KIND.get(column)
+        if kind is None:
+            continue
+        raw = text[column]
+        if kind == "id":
+            values: pd.Series = _id_column(raw, column, source)
+        elif kind == "text":
+            values = raw.astype("string").str.strip()
+            values = values.where(values != "").astype("str")
+        elif kind == "timestamp":
+            values = _parse_timestamps(raw)
+            bad = values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+            reject(bad, column, "unparseable timestamp", raw)
+        else:
+            values = _parse_numbers(raw)
+            bad = values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+            reject(bad, column, "not a number", raw)
+            if kind == "integer":
+                fractional = values.notna() & (values != np.floor(values))
+                reject(fractional, column, "not a whole number", raw)
+                values = values.where(~fractional).round().astype("Int64")
+        if column in IDENTITY_COLUMNS:
+            # Masked values (138****5678, ****) are unknown, not one shared identity.
+            hidden = values.astype("string").str.contains(_MASKED.pattern, regex=True, na=False)
+            if bool(hidden.any()):
+                masked[column] = int(hidden.sum())
+                values = values.where(~hidden)
+        frame[column] = values
+
+    for column in REQUIRED_COLUMNS:
+        absent = frame[column].isna()
+        if column in text and COLUMN_KIND[column] == "timestamp":
+            absent &= text[column].isna() | (text[column].astype("string").str.strip() == "")
+        reject(absent, column, "missing required value", text[column])
+
+    if truncated_last_row and len(text):
+        last = pd.Series(False, index=text.index)
+        last.iloc[-1] = True
+        reject(
+            last,
+            text.columns[-1],
+            "truncated row (the file ends in the middle of it)",
+            text[text.columns[-1]],
+        )
+
+    if amounts_repeat_per_line:
+        later_line = frame.duplicated("order_id", keep="first")
+        for column in ("amount_paid", "discount_amount", "refund_amount"):
+            if column in frame:
+                frame.loc[later_line, column] = np.nan
+
+    key = ["order_id", "sku_id"] if "sku_id" in frame else ["order_id"]
+    duplicate = frame.duplicated(key, keep="first") & frame["order_id"].notna()
+    if bool(duplicate.any()):
+        first_index = frame.drop_duplicates(key).reset_index().set_index(key)["index"]
+        firsts = frame.loc[duplicate, key].merge(
+            first_index.rename("first"), left_on=key, right_index=True, how="left"
+        )["first"]
+        first_rows = pd.Series(row_numbers, index=text.index)[firsts.to_numpy()].to_numpy()
+        reasons = pd.Series(
+            [f"duplicate order line {'/'.join(key)} (first at row {r})" for r in first_rows],
+            index=frame.index[duplicate.to_numpy()],
+        )
+        problems.append(
+            pd.DataFrame(
+                {"column": key[-1], "reason": reasons, "value": frame.loc[duplicate, "order_id"]},
+                index=reasons.index,
+            )
+        )
+
+    rejected = _rejected_frame(
+        problems, text if original is None else original, source, row_numbers
+    )
+    good = frame.drop(index=rejected.attrs.get("index", []))
+    return Normalised(good.reset_index(drop=True), rejected, masked)
+
+
+def _rejected_frame(
+    problems: list[pd.DataFrame], text: pd.DataFrame, source: str, row_numbers: np.ndarray
+) -> pd.DataFrame:
+    columns = ["file", "row", "column", "reason", "value"]
+    if not problems:
+        empty = pd.DataFrame(columns=columns)
+        empty.attrs["index"] = []
+        return empty
+    issues = pd.concat(problems)
+    issues = issues[~issues.index.duplicated(keep="first")].sort_index()
+    rows = pd.Series(row_numbers, index=text.index)
+    out = pd.DataFrame(
+        {
+            "file": source,
+            "row": rows[issues.index].to_numpy(),
+            "column": issues["column"].to_numpy(),
+            "reason": issues["reason"].to_numpy(),
+            "value": issues["value"].to_numpy(),
+        }
+    )
+    # Keep the whole original row (every column of the export) so nothing is lost.
+    originals = text.loc[issues.index].reset_index(drop=True).astype("string")
+    out = pd.concat([out, originals.add_prefix("source:")], axis=1)
+    out.attrs["index"] = list(issues.index)
+    return out

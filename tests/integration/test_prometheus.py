@@ -1,0 +1,92 @@
+"""A metric pushed by a riskkit command is read back from a real Prometheus."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orders"))
+
+import exports  # noqa: E402
+import promstack  # noqa: E402
+
+from riskkit.cli.main import cli  # noqa: E402
+from riskkit.metrics import RunMetrics  # noqa: E402
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not promstack.binaries_present(), reason="install Debian prometheus packages"),
+]
+
+
+def test_pushed_metric_reaches_prometheus(tmp_path: Path) -> None:
+    export = exports.write_canonical(tmp_path)
+    with promstack.pushgateway(tmp_path) as gateway, promstack.prometheus(tmp_path, gateway) as prom:
+        result = CliRunner().invoke(
+            cli, ["orders", "check", str(export), "--pushgateway", gateway, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        series = promstack.poll_query(prom, 'riskkit_orders_rows_read_total{job="riskkit_orders"}')
+        assert float(series[0]["value"][1]) == 2.0
+        success = promstack.poll_query(prom, "riskkit_orders_last_success_timestamp_seconds")
+        assert float(success[0]["value"][1]) > 1.7e9
+
+
+def test_env_var_names_the_pushgateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    export = exports.write_canonical(tmp_path)
+    with promstack.pushgateway(tmp_path) as gateway:
+        monkeypatch.setenv("RISKKIT_PUSHGATEWAY", gateway)
+        result = CliRunner().invoke(cli, ["orders", "check", str(export)])
+        assert result.exit_code == 0, result.output
+        import urllib.request
+
+        with urllib.request.urlopen(gateway + "/metrics", timeout=5) as response:
+            body = response.read().decode()
+        assert 'riskkit_orders_rows_read_total{instance="",job="riskkit_orders"} 2' in body
+
+
+def test_failed_push_is_a_warning_and_results_are_kept(tmp_path: Path) -> None:
+    export = exports.write_canonical(tmp_path)
+    textfile = tmp_path / "riskkit.prom"
+    dead = f"http://127.0.0.1:{promstack.free_port()}"
+    result = CliRunner().invoke(
+        cli,
+        ["orders", "check", str(export), "--json", "--pushgateway", dead,
+         "--metrics-textfile", str(textfile)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "could not push metrics" in result.stderr
+    assert '"format": "riskkit"' in result.stdout
+    assert "riskkit_orders_rows_read_total 2.0" in textfile.read_text()
+
+
+def test_last_success_is_not_set_on_failure(tmp_path: Path) -> None:
+    metrics = RunMetrics("detect brushing", textfile=tmp_path / "m.prom")
+    with pytest.raises(RuntimeError), metrics.run():
+        raise RuntimeError("boom")
+    text = (tmp_path / "m.prom").read_text()
+    assert "riskkit_detect_last_success_timestamp_seconds 0.0" in text
+
+
+def test_textfile_exposition_passes_promtool(tmp_path: Path) -> None:
+    export = exports.write_canonical(tmp_path)
+    textfile = tmp_path / "riskkit.prom"
+    result = CliRunner().invoke(
+        cli, ["orders", "check", str(export), "--metrics-textfile", str(textfile)]
+    )
+    assert result.exit_code == 0, result.output
+    checked = promstack.promtool_check(textfile.read_bytes())
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_textfile_must_end_in_prom(tmp_path: Path) -> None:
+    export = exports.write_canonical(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["orders", "check", str(export), "--metrics-textfile", str(tmp_path / "m.txt")]
+    )
+    assert result.exit_code == 2
+    assert ".prom" in result.stderr
