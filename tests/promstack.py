@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 15.0) -> None:
+def wait_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -29,6 +30,9 @@ def wait_http(url: str, timeout: float = 15.0) -> None:
             with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
                 if response.status == 200:
                     return
+        except urllib.error.HTTPError as exc:  # not ready yet (503): close its socket
+            exc.close()
+            last = exc
         except OSError as exc:
             last = exc
         time.sleep(0.1)
@@ -99,7 +103,7 @@ def query(prometheus_url: str, promql: str) -> list[dict[str, Any]]:
     return result
 
 
-def poll_query(prometheus_url: str, promql: str, timeout: float = 25.0) -> list[dict[str, Any]]:
+def poll_query(prometheus_url: str, promql: str, timeout: float = 40.0) -> list[dict[str, Any]]:
     """Poll until the query returns data (the first scrape takes a few seconds)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

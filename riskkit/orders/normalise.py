@@ -42,8 +42,9 @@ class Normalised:
 
 def _strip_guard(series: pd.Series) -> pd.Series:
     """``="3100000004440793"``, ``'13812345678`` and tab-prefixed cells -> the bare text."""
-    text = series.astype("string").str.strip()
-    guarded = text.str.match(r'^(?:="|\'|\t)', na=False)
+    text = series.astype("str") if series.dtype != "str" else series
+    text = text.str.strip()
+    guarded = text.str.startswith(('="', "'", "\t")).fillna(False).astype(bool)
     if bool(guarded.any()):
         bare = text[guarded].str.replace(r'^="(.*)"$', r"\1", regex=True)
         bare = bare.str.replace(r"^['\t]+", "", regex=True)
@@ -52,31 +53,59 @@ def _strip_guard(series: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
+def _blank(raw: pd.Series) -> pd.Series:
+    """True where a raw cell holds nothing (missing or only white space)."""
+    blank = raw.isna()
+    present = ~blank
+    if bool(present.any()) and not pd.api.types.is_numeric_dtype(raw.dtype):
+        stripped = raw[present].astype("str").str.strip()
+        blank[present] = (stripped == "").to_numpy()
+    return blank
+
+
 def _parse_timestamps(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if getattr(series.dt, "tz", None) is not None:
             localised: pd.Series = series.dt.tz_localize(None)
-            return localised
-        return series
-    text = series.astype("string").str.strip()
-    # The wall clock as written: the offset is dropped, not applied (hour-of-day
-    # patterns are about the buyer's clock). See riskkit.orders.schema.
-    text = text.str.replace(_OFFSET.pattern, "", regex=True).where(lambda s: s != "")
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+            return localised.astype("datetime64[ns]")
+        return series.astype("datetime64[ns]")
+    text = series.astype("str") if series.dtype != "str" else series
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:  # mixed UTC offsets: take every cell's wall clock below
+        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    parsed = parsed.astype("datetime64[ns]")
     pending = parsed.isna() & text.notna()
+    if not bool(pending.any()):
+        return parsed
+    # The wall clock as written: an offset is dropped, not applied (hour-of-day
+    # patterns are about the buyer's clock). See riskkit.orders.schema.
+    rest = text[pending].str.strip().str.replace(_OFFSET.pattern, "", regex=True)
+    retry = pd.to_datetime(rest, format="ISO8601", errors="coerce")
     for fmt in _FALLBACK_FORMATS:
-        if not bool(pending.any()):
+        missing = retry.isna()
+        if not bool(missing.any()):
             break
-        parsed[pending] = pd.to_datetime(text[pending], format=fmt, errors="coerce")
-        pending = parsed.isna() & text.notna()
-    return parsed.astype("datetime64[ns]")
+        retry[missing] = pd.to_datetime(rest[missing], format=fmt, errors="coerce")
+    parsed[pending] = retry.astype("datetime64[ns]")
+    return parsed
 
 
 def _parse_numbers(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.astype("float64")
-    text = series.astype("string").str.replace(_MONEY_JUNK, "", regex=True)
-    return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    try:
+        return series.astype("float64")
+    except (ValueError, TypeError):
+        pass
+    numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+    pending = numbers.isna() & series.notna()
+    if bool(pending.any()):
+        cleaned = series[pending].astype("str").str.replace(_MONEY_JUNK, "", regex=True)
+        numbers[pending] = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
+    return numbers
 
 
 def _id_column(series: pd.Series, name: str, source: str) -> pd.Series:
@@ -88,8 +117,8 @@ def _id_column(series: pd.Series, name: str, source: str) -> pd.Series:
             column=name,
         )
     if pd.api.types.is_integer_dtype(series.dtype):
-        return series.astype("string").astype("str")
-    return _strip_guard(series).astype("str")
+        return series.astype("str")
+    return _strip_guard(series)
 
 
 def normalise(
@@ -140,15 +169,19 @@ def normalise(
         if kind == "id":
             values: pd.Series = _id_column(raw, column, source)
         elif kind == "text":
-            values = raw.astype("string").str.strip()
-            values = values.where(values != "").astype("str")
+            values = (raw.astype("str") if raw.dtype != "str" else raw).str.strip()
+            values = values.where(values != "")
         elif kind == "timestamp":
             values = _parse_timestamps(raw)
-            bad = values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+            bad = values.isna() & raw.notna()
+            if bool(bad.any()):
+                bad &= ~_blank(raw)
             reject(bad, column, "unparseable timestamp", raw)
         else:
             values = _parse_numbers(raw)
-            bad = values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+            bad = values.isna() & raw.notna()
+            if bool(bad.any()):
+                bad &= ~_blank(raw)
             reject(bad, column, "not a number", raw)
             if kind == "integer":
                 fractional = values.notna() & (values != np.floor(values))
@@ -156,7 +189,7 @@ def normalise(
                 values = values.where(~fractional).round().astype("Int64")
         if column in IDENTITY_COLUMNS:
             # Masked values (138****5678, ****) are unknown, not one shared identity.
-            hidden = values.astype("string").str.contains(_MASKED.pattern, regex=True, na=False)
+            hidden = values.str.contains("***", regex=False).fillna(False).astype(bool)
             if bool(hidden.any()):
                 masked[column] = int(hidden.sum())
                 values = values.where(~hidden)
@@ -164,8 +197,8 @@ def normalise(
 
     for column in REQUIRED_COLUMNS:
         absent = frame[column].isna()
-        if column in text and COLUMN_KIND[column] == "timestamp":
-            absent &= text[column].isna() | (text[column].astype("string").str.strip() == "")
+        if COLUMN_KIND[column] == "timestamp" and bool(absent.any()):
+            absent &= _blank(text[column])
         reject(absent, column, "missing required value", text[column])
 
     if truncated_last_row and len(text):
