@@ -82,3 +82,12 @@ def test_report_autoescapes(tmp_path: Path) -> None:
     html = render_html("base.html", {})
     assert "personal data masked" in html
     assert "PII NOT MASKED" in render_html("base.html", {}, show_pii=True)
+
+
+def test_atomic_files_get_normal_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "r.txt", "x")
+    finally:
+        os.umask(old)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)

@@ -194,6 +194,7 @@ FORMATS: dict[str, FormatSpec] = {
                 "quantity": ("宝贝总数量",),
                 "shop_id": ("店铺Id", "店铺名称"),
                 "refund_amount": ("退款金额",),
+                "discount_amount": ("天猫卡券抵扣",),
                 "sku_id": ("宝贝标题",),
             },
             post=_taobao_orders_post,
