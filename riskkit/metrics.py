@@ -42,7 +42,7 @@ PUSHGATEWAY_ENV = "RISKKIT_PUSHGATEWAY"
 
 # ``*_created`` series double every counter in a Pushgateway for no benefit to
 # batch jobs, whose last-success timestamp already says when they ran.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 _M = TypeVar("_M", Counter, Gauge, Histogram)
 
 
