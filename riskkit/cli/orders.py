@@ -116,7 +116,7 @@ def mapping_schema() -> None:
 
 
 @orders.command("synth")
-@click.option("--rows", type=click.IntRange(min=100), default=50_000, show_default=True)
+@click.option("--rows", type=click.IntRange(min=2000), default=50_000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option(
     "--format",
