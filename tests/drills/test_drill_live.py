@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TEST_ROLES, invoke, read_journal, tiers_yaml
+from drill_helpers import TEST_ROLES, invoke, read_journal, tiers_yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import invoke
+from drill_helpers import invoke
 from riskkit_drills import load_runbooks
 from riskkit_drills.evaluate import evaluate_journal, milestones_from_steps
 from riskkit_drills.journal import Journal, StepRecord

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import invoke, read_journal
+from drill_helpers import invoke, read_journal
 from riskkit_drills.shop_admin import confirmed_order_ids
 from riskkit_drills.traffic import TrafficDriver
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TEST_ROLES, read_journal, start_drill, tiers_yaml
+from drill_helpers import TEST_ROLES, read_journal, start_drill, tiers_yaml
 
 pytestmark = pytest.mark.integration
 

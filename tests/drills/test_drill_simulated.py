@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TEST_ROLES, invoke, read_journal, tiers_yaml
+from drill_helpers import TEST_ROLES, invoke, read_journal, tiers_yaml
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import TEST_ROLES, invoke, read_journal, start_drill, tiers_yaml
+from drill_helpers import TEST_ROLES, invoke, read_journal, start_drill, tiers_yaml
 
 TABLETOP = """
 schema_version: 1

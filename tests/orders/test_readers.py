@@ -39,7 +39,9 @@ def test_taobao_gb18030_with_item_report_keeps_19_digit_ids(tmp_path: Path) -> N
     assert first["tracking_no"] == "YT7012345678901"  # the tab guard is gone
     assert first["platform"] == "mobile"
     # 修改后的收货地址 wins over the original address when present
-    assert lines.loc[("3100000004440793122", "DR-FLORAL-M"), "ship_address"].endswith("科技园南路9号")
+    assert lines.loc[("3100000004440793122", "DR-FLORAL-M"), "ship_address"].endswith(
+        "科技园南路9号"
+    )
     # masked values are unknown, not one shared identity
     assert table.masked == {"ship_address": 1, "ship_phone": 1}
     signals = table.signals()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import HOT_STOCK, buy
+from shop_helpers import HOT_STOCK, buy
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import buy, metric_value
+from shop_helpers import buy, metric_value
 
 from riskkit.shop.server import ShopServer
 

@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from conftest import add_fault, buy, metric_value
+from shop_helpers import add_fault, buy, metric_value
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import buy, metric_value
 from prometheus_client.parser import text_string_to_metric_families
+from shop_helpers import buy, metric_value
 
 pytestmark = pytest.mark.integration
 
