@@ -1,0 +1,147 @@
+"""Loading policy files: built-in ones from the ``riskkit_policies`` package, plus user folders.
+
+Files are read with ``yaml.safe_load`` only, validated by :class:`PolicyFile`,
+and each rule's ``check.params`` by its template's parameter model, so a typo
+in a shipped file fails the test suite and a typo in a user file exits 2.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from riskkit.comply.models import PolicyFile, Rule
+from riskkit.comply.templates import TEMPLATES
+from riskkit.errors import InputError, UsageError
+
+__all__ = [
+    "LoadedRule",
+    "builtin_policy_files",
+    "load_policies",
+    "load_policy_file",
+    "policy_json_schema",
+    "select_rules",
+]
+
+POLICY_PACKAGE = "riskkit_policies"
+
+
+@dataclass(frozen=True)
+class LoadedRule:
+    """A rule together with the policy it belongs to, its parsed parameters and its file."""
+
+    policy: str
+    rule: Rule
+    params: Any
+    file: str
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return where, f"{first['msg']} (at {where}; {error.error_count()} problem(s) in all)"
+
+
+def load_policy_file(text: str, name: str) -> tuple[PolicyFile, list[LoadedRule]]:
+    """Parse and validate one policy file's text (``name`` is used in messages)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise InputError(f"invalid YAML: {exc}", file=name, row=row) from exc
+    try:
+        policy = PolicyFile.model_validate(data)
+    except ValidationError as exc:
+        where, message = _describe(exc)
+        raise InputError(message, file=name, column=where) from exc
+    loaded: list[LoadedRule] = []
+    for index, rule in enumerate(policy.rules):
+        template = TEMPLATES.get(rule.check.template)
+        if template is None:
+            raise InputError(
+                f"unknown check template {rule.check.template!r} (known: {sorted(TEMPLATES)})",
+                file=name,
+                column=f"rules.{index}.check.template",
+            )
+        try:
+            params = template.parse_params(rule.check.params)
+        except ValidationError as exc:
+            where, message = _describe(exc)
+            raise InputError(
+                f"rule {rule.id}: {message}",
+                file=name,
+                column=f"rules.{index}.check.params.{where}",
+            ) from exc
+        loaded.append(LoadedRule(policy.policy, rule, params, name))
+    return policy, loaded
+
+
+def builtin_policy_files() -> list[tuple[str, str]]:
+    """(name, text) of every shipped ``*.yaml`` policy file."""
+    root = importlib.resources.files(POLICY_PACKAGE)
+    return sorted(
+        (f"{POLICY_PACKAGE}/{entry.name}", entry.read_text(encoding="utf-8"))
+        for entry in root.iterdir()
+        if entry.is_file() and entry.name.endswith((".yaml", ".yml"))
+    )
+
+
+def load_policies(policies_dir: str | Path | None = None) -> list[LoadedRule]:
+    """Every rule: built-in files first, then ``policies_dir/*.yaml``; rule ids must be unique."""
+    sources = builtin_policy_files()
+    if policies_dir is not None:
+        folder = Path(policies_dir)
+        if not folder.is_dir():
+            raise UsageError(f"--policies-dir is not a folder: {folder}")
+        sources += [
+            (str(p), p.read_text(encoding="utf-8"))
+            for p in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        ]
+    rules: list[LoadedRule] = []
+    seen: dict[str, str] = {}
+    for name, text in sources:
+        for loaded in load_policy_file(text, name)[1]:
+            if loaded.rule.id in seen:
+                raise InputError(
+                    f"rule id {loaded.rule.id!r} is already defined in {seen[loaded.rule.id]}",
+                    file=name,
+                )
+            seen[loaded.rule.id] = name
+            rules.append(loaded)
+    return rules
+
+
+def select_rules(
+    rules: list[LoadedRule], policy: str = "all", jurisdiction: str | None = None
+) -> list[LoadedRule]:
+    """The rules of one policy (or all) in one jurisdiction (or all)."""
+    known = {r.policy for r in rules}
+    if policy != "all" and policy not in known:
+        raise UsageError(f"unknown policy {policy!r} (known: all, {', '.join(sorted(known))})")
+    return [
+        r
+        for r in rules
+        if (policy == "all" or r.policy == policy)
+        and (jurisdiction is None or r.rule.jurisdiction == jurisdiction)
+    ]
+
+
+def policy_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a policy file (for editors; committed as policy.schema.json)."""
+    schema = PolicyFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://riskkit.dev/schemas/policy.schema.json"
+    templates = sorted(TEMPLATES)
+    schema["$defs"]["CheckSpec"]["properties"]["template"]["enum"] = templates
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(policy_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
