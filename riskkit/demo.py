@@ -44,6 +44,10 @@ def _sample_evidence() -> str:
     return str(sample_evidence_dir())
 
 
+# The sample evidence is dated: judging it "as of" a fixed moment keeps the
+# demo's audit the same whatever day it runs.
+SAMPLE_EVIDENCE_AS_OF = "2026-11-22 12:00:00"
+
 STAGES: tuple[Stage, ...] = (
     Stage(
         "synth",

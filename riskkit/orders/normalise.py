@@ -236,6 +236,7 @@ def normalise(
             )
         )
 
+    frame["source_row"] = row_numbers
     rejected = _rejected_frame(
         problems, text if original is None else original, source, row_numbers
     )

@@ -16,7 +16,7 @@ from riskkit.errors import InputError, UsageError
 from riskkit.orders.formats import FORMATS, FormatSpec, detect_format, map_columns
 from riskkit.orders.mapping import load_mapping
 from riskkit.orders.normalise import normalise
-from riskkit.orders.schema import ALL_COLUMNS, signals_present
+from riskkit.orders.schema import ALL_COLUMNS, SOURCE_ROW, signals_present
 from riskkit.orders.sources import RawTable, load_raw
 
 __all__ = ["DEFAULT_MAX_REJECTED", "OrderTable", "read_orders"]
@@ -186,7 +186,7 @@ def read_orders(
         )
 
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame = frame[[c for c in ALL_COLUMNS if c in frame.columns]]
+    frame = frame[[c for c in ALL_COLUMNS if c in frame.columns] + [SOURCE_ROW]]
     if since is not None:
         frame = frame[frame["created_at"] >= pd.Timestamp(since)]
     if until is not None:

@@ -26,6 +26,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "SIGNALS",
+    "SOURCE_ROW",
     "Column",
     "signals_present",
 ]
@@ -78,6 +79,10 @@ ALL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.required)
 COLUMN_KIND: dict[str, Kind] = {c.name: c.kind for c in COLUMNS}
+
+# Not part of the schema: the record number of each line in its input file
+# (header = row 1), so findings can point an auditor at the exact row.
+SOURCE_ROW = "source_row"
 
 # Identity columns: masked values ("138****5678", "****") are read as unknown,
 # never as one identity shared by everybody whose phone was masked.
