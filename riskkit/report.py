@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,10 +84,14 @@ def _figure_svg(draw: Any, width: float = 7.0, height: float = 2.6) -> Markup:
     plt.rcParams["font.family"] = ["DejaVu Sans", "sans-serif"]
     fig, ax = plt.subplots(figsize=(width, height))
     try:
-        draw(ax)
-        fig.tight_layout()
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg")
+        with warnings.catch_warnings():
+            # CJK labels stay text in the SVG (the browser's fonts draw them);
+            # matplotlib only warns that it cannot measure them exactly.
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+            draw(ax)
+            fig.tight_layout()
+            buffer = io.StringIO()
+            fig.savefig(buffer, format="svg")
     finally:
         plt.close(fig)
     svg = buffer.getvalue()
