@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from riskkit.datafile import read_yaml
 from riskkit.errors import InputError
 
 __all__ = ["Promotion", "PromotionCalendar", "load_calendar"]
@@ -226,18 +226,4 @@ def load_calendar(path: str | Path | None) -> PromotionCalendar:
     if path is None or str(path) == "":
         return PromotionCalendar()
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(
-            f"cannot read the promotions calendar: {exc.strerror}", file=file
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError("the promotions calendar is not UTF-8 text", file=file) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError(f"not valid YAML: {exc}", file=file, row=row) from None
-    return parse_calendar(data, file=file)
+    return parse_calendar(read_yaml(file, "promotions calendar"), file=file)

@@ -12,12 +12,9 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from riskkit.errors import InputError, UsageError
+from riskkit.datafile import load_yaml_model
+from riskkit.errors import UsageError
 from riskkit_drills.models import Runbook
 
 __all__ = [
@@ -51,33 +48,9 @@ def shipped_runbooks_dir() -> Path:
     return Path(str(resources.files(RUNBOOK_PACKAGE)))
 
 
-def _format_error(error: dict[str, Any]) -> tuple[str, str]:
-    location = ".".join(str(part) for part in error["loc"])
-    return location, str(error["msg"])
-
-
 def load_runbook_file(path: Path) -> LoadedRunbook:
     """Parse and validate one YAML runbook; errors name the file and the field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read runbook: {exc.strerror}", file=path) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError(f"not valid YAML: {exc}", file=path, row=row) from exc
-    if not isinstance(data, dict):
-        raise InputError("a runbook is a YAML mapping", file=path)
-    try:
-        runbook = Runbook.model_validate(data)
-    except ValidationError as exc:
-        location, message = _format_error(dict(exc.errors()[0]))
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise InputError(message + suffix, file=path, column=location or None) from exc
-    return LoadedRunbook(runbook, path)
+    return LoadedRunbook(load_yaml_model(path, Runbook, "runbook"), path)
 
 
 def _yaml_files(folder: Path) -> list[Path]:

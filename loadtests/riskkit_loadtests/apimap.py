@@ -20,10 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from riskkit.errors import InputError
+from riskkit.datafile import load_yaml_model
 
 __all__ = [
     "REQUIRED_STEPS",
@@ -112,20 +111,7 @@ def default_api_map_path() -> Path:
 def load_api_map(path: str | Path | None = None) -> ApiMap:
     """Read and validate an API map (the reference shop's when ``path`` is None)."""
     source = Path(path) if path is not None else default_api_map_path()
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read the API map: {exc.strerror}", file=source) from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=source) from exc
-    if not isinstance(raw, dict):
-        raise InputError("an API map is a YAML mapping", file=source)
-    try:
-        return ApiMap.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"{where}: {first['msg']}", file=source) from exc
+    return load_yaml_model(source, ApiMap, "API map")
 
 
 def _lookup(name: str, variables: dict[str, Any]) -> Any:

@@ -18,9 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from riskkit.datafile import read_yaml, validate
 from riskkit.errors import InputError, UsageError
 from riskkit_loadtests.units import parse_duration_s, parse_latency_ms
 
@@ -87,24 +87,11 @@ def default_slo_path() -> Path:
 
 def load_slo(path: str | Path | None) -> SloSpec:
     source = Path(path) if path is not None else default_slo_path()
+    raw = read_yaml(source, "SLO file") or {}
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise InputError(f"cannot read the SLO file: {exc.strerror}", file=source) from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=source) from exc
-    if not isinstance(raw, dict):
-        raise InputError("an SLO file is a YAML mapping", file=source)
-    try:
-        return SloSpec.model_validate(raw)
-    except (ValidationError, UsageError) as exc:
-        if isinstance(exc, ValidationError):
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            message = f"{where}: {first['msg']}"
-        else:
-            message = exc.message
-        raise InputError(message, file=source) from exc
+        return validate(SloSpec, raw, source, "SLO file")
+    except UsageError as exc:
+        raise InputError(exc.message, file=source) from exc
 
 
 def _pairs(values: tuple[str, ...], flag: str) -> list[tuple[str, str]]:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from riskkit.comply.models import PolicyFile, Rule
 from riskkit.comply.templates import TEMPLATES
+from riskkit.datafile import describe_validation_error, parse_yaml, validate
 from riskkit.errors import InputError, UsageError
 
 __all__ = [
@@ -42,25 +42,9 @@ class LoadedRule:
     file: str
 
 
-def _describe(error: ValidationError) -> tuple[str, str]:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return where, f"{first['msg']} (at {where}; {error.error_count()} problem(s) in all)"
-
-
 def load_policy_file(text: str, name: str) -> tuple[PolicyFile, list[LoadedRule]]:
     """Parse and validate one policy file's text (``name`` is used in messages)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError(f"invalid YAML: {exc}", file=name, row=row) from exc
-    try:
-        policy = PolicyFile.model_validate(data)
-    except ValidationError as exc:
-        where, message = _describe(exc)
-        raise InputError(message, file=name, column=where) from exc
+    policy = validate(PolicyFile, parse_yaml(text, name), name, "policy file")
     loaded: list[LoadedRule] = []
     for index, rule in enumerate(policy.rules):
         template = TEMPLATES.get(rule.check.template)
@@ -73,7 +57,7 @@ def load_policy_file(text: str, name: str) -> tuple[PolicyFile, list[LoadedRule]
         try:
             params = template.parse_params(rule.check.params)
         except ValidationError as exc:
-            where, message = _describe(exc)
+            where, message = describe_validation_error(exc)
             raise InputError(
                 f"rule {rule.id}: {message}",
                 file=name,

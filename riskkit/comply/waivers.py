@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from riskkit.comply.models import Finding
+from riskkit.datafile import load_yaml_model
 from riskkit.errors import InputError
 
 __all__ = ["MAX_WAIVER_DAYS", "Waiver", "apply_waivers", "load_waivers"]
@@ -51,19 +51,7 @@ def load_waivers(path: str | Path, today: dt.date) -> list[Waiver]:
     file = Path(path)
     if not file.is_file():
         raise InputError("waiver file not found", file=file)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"invalid YAML: {exc}", file=file, row=mark.line + 1 if mark is not None else None
-        ) from exc
-    try:
-        waivers = _WaiverFile.model_validate(data).waivers
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(first["msg"], file=file, column=where) from exc
+    waivers = load_yaml_model(file, _WaiverFile, "waiver file").waivers
     limit = today + dt.timedelta(days=MAX_WAIVER_DAYS)
     for index, waiver in enumerate(waivers):
         if waiver.expires > limit:

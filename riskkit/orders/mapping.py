@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from riskkit.errors import InputError
+from riskkit.datafile import load_yaml_model
 from riskkit.orders.formats import FormatSpec
 from riskkit.orders.schema import ALL_COLUMNS, REQUIRED_COLUMNS
 
@@ -69,20 +68,4 @@ class ColumnMapping(BaseModel):
 
 
 def load_mapping(path: str | Path) -> ColumnMapping:
-    source = Path(path)
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read the column mapping: {exc.strerror}", file=source) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError(f"invalid YAML: {exc}", file=source, row=row) from None
-    try:
-        return ColumnMapping.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(
-            f"invalid column mapping: {first['msg']}", file=source, column=where
-        ) from None
+    return load_yaml_model(path, ColumnMapping, "column mapping")
