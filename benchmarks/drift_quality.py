@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from riskkit_detectors.price_discrimination import PriceDiscriminationDetector
-from riskkit_detectors.traffic_drift import TrafficDriftDetector
 
 from riskkit.synth import SynthData, generate
+from riskkit_detectors.price_discrimination import PriceDiscriminationDetector
+from riskkit_detectors.traffic_drift import TrafficDriftDetector
 
 # The generator calls the returning-buyer cohort "buyer_type"; the detector's
 # attribute is "new_vs_returning".

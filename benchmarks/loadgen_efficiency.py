@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+
 from riskkit_loadtests.capacity import CapacitySearch, run_capacity_search
 from riskkit_loadtests.plan import LoadTestOptions
 from riskkit_loadtests.processes import free_port, subprocess_env

@@ -51,11 +51,17 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         series = out[column]
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            mask = series.astype("string").str.match(r"^[=+\-@\t\r]", na=False)
-            if bool(mask.any()):
-                out[column] = series.astype(object)
-                out.loc[mask, column] = "'" + series[mask].astype(str)
+        if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+            text = series
+        elif series.dtype == object:
+            # Only real strings can be formulas: numbers in an object column stay numbers.
+            text = series.where(series.map(lambda value: isinstance(value, str))).astype("str")
+        else:
+            continue
+        mask = text.str.startswith(_FORMULA_PREFIXES).fillna(False).astype(bool)
+        if bool(mask.any()):
+            out[column] = series.astype(object)
+            out.loc[mask, column] = "'" + series[mask].astype(str)
     return out
 
 

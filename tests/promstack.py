@@ -27,7 +27,7 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except urllib.error.HTTPError as exc:  # not ready yet (503): close its socket
@@ -96,7 +96,7 @@ def prometheus(workdir: Path, scrape_target: str) -> Iterator[str]:
 
 def query(prometheus_url: str, promql: str) -> list[dict[str, Any]]:
     url = f"{prometheus_url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(url, timeout=5) as response:
         payload = json.load(response)
     assert payload["status"] == "success", payload
     result: list[dict[str, Any]] = payload["data"]["result"]
@@ -116,5 +116,9 @@ def poll_query(prometheus_url: str, promql: str, timeout: float = 40.0) -> list[
 
 def promtool_check(exposition: bytes) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        ["promtool", "check", "metrics"], input=exposition, capture_output=True, timeout=30, check=False
+        ["promtool", "check", "metrics"],
+        input=exposition,
+        capture_output=True,
+        timeout=30,
+        check=False,
     )

@@ -40,7 +40,9 @@ def test_mask_frame_masks_known_columns_only() -> None:
     assert mask_frame(frame, show_pii=True).loc[0, "ship_phone"] == "13812345678"
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", '=HYPERLINK("http://x")'])
+@pytest.mark.parametrize(
+    "cell", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", '=HYPERLINK("http://x")']
+)
 def test_formula_cells_are_neutralised(cell: str) -> None:
     assert neutralise_formula(cell) == "'" + cell
 
@@ -51,7 +53,9 @@ def test_numbers_are_not_touched() -> None:
 
 
 def test_csv_export_is_formula_safe(tmp_path: Path) -> None:
-    path = write_csv_frame(tmp_path / "x.csv", pd.DataFrame({"a": ["=cmd|' /C calc'!A0", "ok"], "n": [-1, 2]}))
+    path = write_csv_frame(
+        tmp_path / "x.csv", pd.DataFrame({"a": ["=cmd|' /C calc'!A0", "ok"], "n": [-1, 2]})
+    )
     text = path.read_text(encoding="utf-8")
     assert "'=cmd" in text and "\n-1" not in text.replace(",-1", "")
 

@@ -18,7 +18,13 @@ def test_demo_runs_every_capability(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--rows", "20000"])
     assert result.exit_code == 0, result.output
     payload = json.loads((out / "demo.json").read_text(encoding="utf-8"))
-    assert [s["name"] for s in payload["stages"]] == ["synth", "detect", "comply", "drill", "loadtest"]
+    assert [s["name"] for s in payload["stages"]] == [
+        "synth",
+        "detect",
+        "comply",
+        "drill",
+        "loadtest",
+    ]
     for stage in payload["stages"]:
         assert stage["ok"], stage
         assert stage["report"] and (out / stage["report"]).exists(), stage

@@ -55,7 +55,13 @@ def test_every_detector_is_documented(detector: str) -> None:
 
 def test_exit_codes_documented() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for code, meaning in [(0, "ok"), (1, "internal"), (2, "usage or input"), (3, "gate"), (4, "invalid")]:
+    for code, meaning in [
+        (0, "ok"),
+        (1, "internal"),
+        (2, "usage or input"),
+        (3, "gate"),
+        (4, "invalid"),
+    ]:
         assert re.search(rf"\|\s*{code}\s*\|[^\n]*{meaning}", readme, re.IGNORECASE), code
 
 
@@ -72,9 +78,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     command = "bash scripts/test"
     assert command in readme
-    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == [
-        command
-    ]
+    assert [
+        line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))
+    ] == [command]
 
 
 def test_changelog_follows_keep_a_changelog() -> None:

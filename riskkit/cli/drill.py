@@ -202,10 +202,9 @@ def plan_command(
     as_json: bool,
 ) -> None:
     """A drill calendar covering every runbook and tier before the next big promotion."""
+    from riskkit.atomic import write_csv_rows, write_text
     from riskkit_drills import load_runbooks
     from riskkit_drills.quarter_plan import drill_calendar, ics_calendar
-
-    from riskkit.atomic import write_csv_rows, write_text
 
     runbooks = [loaded.runbook for loaded in load_runbooks(runbooks_dir).values()]
     schedule = drill_calendar(

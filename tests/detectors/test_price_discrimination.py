@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from riskkit_detectors.drift_stats import benjamini_hochberg
-from riskkit_detectors.price_discrimination import PriceDiscriminationDetector
 
 from riskkit.errors import InputError, UsageError
 from riskkit.metrics import RunMetrics
 from riskkit.report import render_html
+from riskkit_detectors.drift_stats import benjamini_hochberg
+from riskkit_detectors.price_discrimination import PriceDiscriminationDetector
 
 START = pd.Timestamp("2026-10-05")
 DAYS = 14

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from riskkit_detectors.traffic_drift import TrafficDriftDetector
 
 from riskkit.errors import InputError, UsageError
 from riskkit.metrics import RunMetrics
+from riskkit_detectors.traffic_drift import TrafficDriftDetector
 
 START = pd.Timestamp("2026-09-07")  # a Monday
 PROVINCES = ["浙江省杭州市西湖区文三路1号", "广东省深圳市南山区科技园2号", "北京市朝阳区建国路3号"]

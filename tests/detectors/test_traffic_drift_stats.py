@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from riskkit_detectors.drift_stats import (
     histogram_ks,
     histogram_quantile,

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from drill_helpers import invoke, read_journal
+
 from riskkit_drills.catalog import find_runbook
 from riskkit_drills.context import AbortSignal, DrillContext, Prompter
 from riskkit_drills.models import DetectorStep

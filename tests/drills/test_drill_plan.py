@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from drill_helpers import invoke
+
 from riskkit_drills import load_runbooks
 from riskkit_drills.evaluate import evaluate_journal, milestones_from_steps
 from riskkit_drills.journal import Journal, StepRecord

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from drill_helpers import invoke, read_journal
+
 from riskkit_drills.shop_admin import confirmed_order_ids
 from riskkit_drills.traffic import TrafficDriver
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from drill_helpers import ROOT, TEST_ROLES, invoke, tiers_yaml
+
 from riskkit_drills import ImpactMetrics, classify_tier, load_runbooks, runbook_json_schema
 from riskkit_drills.catalog import SCHEMA_FILE, shipped_runbooks_dir
 

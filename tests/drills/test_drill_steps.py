@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from riskkit.errors import UsageError
 from riskkit_drills.context import AbortSignal, DrillAborted, DrillContext, Prompter, substitute
 from riskkit_drills.models import Comparison, ShellStep
 from riskkit_drills.safety import check_target, is_loopback_url
 from riskkit_drills.steps import run_step
-
-from riskkit.errors import UsageError
 
 
 def _context(tmp_path: Path, execute: bool, answers: str = "") -> DrillContext:

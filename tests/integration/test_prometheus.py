@@ -11,21 +11,26 @@ from click.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orders"))
 
-import exports  # noqa: E402
-import promstack  # noqa: E402
+import exports
+import promstack
 
-from riskkit.cli.main import cli  # noqa: E402
-from riskkit.metrics import RunMetrics  # noqa: E402
+from riskkit.cli.main import cli
+from riskkit.metrics import RunMetrics
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not promstack.binaries_present(), reason="install Debian prometheus packages"),
+    pytest.mark.skipif(
+        not promstack.binaries_present(), reason="install Debian prometheus packages"
+    ),
 ]
 
 
 def test_pushed_metric_reaches_prometheus(tmp_path: Path) -> None:
     export = exports.write_canonical(tmp_path)
-    with promstack.pushgateway(tmp_path) as gateway, promstack.prometheus(tmp_path, gateway) as prom:
+    with (
+        promstack.pushgateway(tmp_path) as gateway,
+        promstack.prometheus(tmp_path, gateway) as prom,
+    ):
         result = CliRunner().invoke(
             cli, ["orders", "check", str(export), "--pushgateway", gateway, "--json"]
         )
@@ -55,8 +60,16 @@ def test_failed_push_is_a_warning_and_results_are_kept(tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{promstack.free_port()}"
     result = CliRunner().invoke(
         cli,
-        ["orders", "check", str(export), "--json", "--pushgateway", dead,
-         "--metrics-textfile", str(textfile)],
+        [
+            "orders",
+            "check",
+            str(export),
+            "--json",
+            "--pushgateway",
+            dead,
+            "--metrics-textfile",
+            str(textfile),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "could not push metrics" in result.stderr

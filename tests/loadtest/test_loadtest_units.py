@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from loadtest_helpers import run_cli
+
+from riskkit.errors import InputError, UsageError
 from riskkit_loadtests.apimap import load_api_map, render_template
 from riskkit_loadtests.gates import RunTargets, evaluate_gates
 from riskkit_loadtests.histogram import LogHistogram
@@ -24,8 +26,6 @@ from riskkit_loadtests.shapes import (
 from riskkit_loadtests.slo import load_slo, merge_flags
 from riskkit_loadtests.testdata import load_test_data, split_users
 from riskkit_loadtests.units import parse_duration_s, parse_latency_ms, parse_rate
-
-from riskkit.errors import InputError, UsageError
 
 
 def test_histogram_percentiles_are_within_one_percent_of_exact() -> None:

@@ -1,0 +1,259 @@
+"""Brushing (刷单): fake orders placed by rings of linked accounts.
+
+How it works, in three steps, all vectorised:
+
+1. Per-order facts (:mod:`riskkit_detectors.brushing_features`): instant
+   payment, empty parcel signed for a day later, instant five-star review,
+   young account, virtual-operator phone, near-sequential waybill.
+2. Groups: buyers linked by a shared device, phone, IP, normalised address,
+   near-sequential phones or waybills (identifiers shared by too many
+   accounts link nobody), merged with dense buyer x SKU blocks found by
+   FRAUDAR-style peeling in short time windows
+   (:mod:`riskkit_detectors.dense_block`).
+3. Each group is scored from its members' behaviour, how much of a SKU's
+   sales it carries, and how it is linked; every order of a flagged group is
+   flagged (rings hide behind ordinary orders on popular SKUs; those orders
+   are the ring's too) with the facts that convict the group as reasons.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from riskkit.detection import Detector, DetectorOption
+from riskkit_detectors.brushing_features import identity_keys, order_facts
+from riskkit_detectors.brushing_groups import BrushingGroups, score_groups
+from riskkit_detectors.dense_block import find_dense_blocks
+from riskkit_detectors.findings import build_outputs
+from riskkit_detectors.identity import IdentityKey, build_identity_graph, sku_bursts
+from riskkit_detectors.order_view import ItemIndex, build_order_view
+from riskkit_detectors.sections import order_detector_result
+
+__all__ = ["BrushingDetector"]
+
+
+class BrushingDetector(Detector):
+    """Find brushing rings and their fake orders.
+
+    Parameters
+    ----------
+    threshold
+        Flag the orders of groups whose score is at least this (0-1).
+    min_accounts
+        Smallest group (distinct buyer accounts) that can be flagged.
+    window_days
+        Length of the windows in which dense buyer x SKU blocks are sought.
+    young_account_days
+        An account younger than this at order time counts as young.
+    instant_pay_seconds
+        Payment this soon after ordering counts as instant.
+    quick_receipt_days
+        A parcel signed for this soon after payment is suspiciously fast
+        (an empty parcel, 空包).
+    instant_review_hours
+        A five-star review this soon after receipt counts as instant.
+    max_shared_accounts
+        An identifier (phone, IP, address) shared by more accounts than this
+        links nobody (carrier-grade NAT, parcel stations); devices allow ten times more.
+    show_pii
+        Name identifiers unmasked in reasons.
+    random_state
+        Seed (the detector is deterministic; kept for the estimator contract).
+    """
+
+    name: ClassVar[str] = "brushing"
+    description: ClassVar[str] = "Fake orders (刷单) placed by rings of linked accounts."
+    options: ClassVar[tuple[DetectorOption, ...]] = (
+        DetectorOption("threshold", float, 0.5, "Flag groups scoring at least this (0-1)."),
+        DetectorOption("min_accounts", int, 3, "Smallest ring (accounts) that can be flagged."),
+        DetectorOption("window_days", float, 2.0, "Dense-block window length in days."),
+        DetectorOption(
+            "young_account_days", float, 30.0, "Accounts younger than this (days) count as young."
+        ),
+        DetectorOption(
+            "max_shared_accounts",
+            int,
+            50,
+            "An identifier shared by more accounts links nobody (CGNAT, parcel stations).",
+        ),
+    )
+
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        min_accounts: int = 3,
+        window_days: float = 2.0,
+        young_account_days: float = 30.0,
+        instant_pay_seconds: float = 5.0,
+        quick_receipt_days: float = 2.0,
+        instant_review_hours: float = 12.0,
+        max_shared_accounts: int = 50,
+        block_min_density: float = 0.6,
+        burst_hours: float = 24.0,
+        burst_min_orders: int = 8,
+        phone_gap: int = 100,
+        waybill_gap: int = 3,
+        show_pii: bool = False,
+        random_state: int = 0,
+    ) -> None:
+        self.threshold = threshold
+        self.min_accounts = min_accounts
+        self.window_days = window_days
+        self.young_account_days = young_account_days
+        self.instant_pay_seconds = instant_pay_seconds
+        self.quick_receipt_days = quick_receipt_days
+        self.instant_review_hours = instant_review_hours
+        self.max_shared_accounts = max_shared_accounts
+        self.block_min_density = block_min_density
+        self.burst_hours = burst_hours
+        self.burst_min_orders = burst_min_orders
+        self.phone_gap = phone_gap
+        self.waybill_gap = waybill_gap
+        self.show_pii = show_pii
+        self.random_state = random_state
+
+    def fit(self, orders: pd.DataFrame) -> Self:
+        view = build_order_view(orders)
+        n = len(view)
+        buyer, buyer_values = pd.factorize(view.orders["buyer_id"].fillna("<no buyer>"))
+        buyer = buyer.astype(np.int64)
+        n_buyers = len(buyer_values)
+        facts = order_facts(
+            view,
+            self.young_account_days,
+            self.instant_pay_seconds,
+            self.quick_receipt_days,
+            self.instant_review_hours,
+            self.waybill_gap,
+        )
+        behaviour = facts.behaviour()
+        keys = identity_keys(
+            view, buyer, facts, self.max_shared_accounts, self.phone_gap, self.show_pii
+        )
+        unavailable = dict(facts.unavailable)
+
+        line_order = view.lines["order_pos"].to_numpy()
+        item_values = ItemIndex(view)
+        item = item_values.codes
+        created = view.orders["created_at"]
+        seconds = (created - created.min()).dt.total_seconds().to_numpy(dtype=float)
+        line_buyer = buyer[line_order]
+        line_time = seconds[line_order] if n else np.zeros(0)
+        pairs = pd.DataFrame({"b": line_buyer, "i": item}).drop_duplicates()
+        item_degree = np.bincount(pairs["i"].to_numpy(), minlength=len(item_values)).astype(float)
+
+        several = np.zeros(n_buyers, dtype=bool)
+        burst = sku_bursts(item, line_time, self.burst_hours * 3600.0, self.burst_min_orders, 0.5)
+        # An ordinary buyer who happened to buy the SKU during the burst is not
+        # linked by it: only burst orders that show a tell-tale sign, or buyers
+        # with several orders in the burst, are.
+        burst_orders = pd.DataFrame({"b": line_buyer, "o": line_order, "k": burst})
+        burst_orders = burst_orders[burst_orders["k"] >= 0]
+        repeat = burst_orders.drop_duplicates(["b", "o"]).groupby("b")["o"].size()
+        several[repeat.index[repeat.to_numpy() >= 2].to_numpy(dtype=np.int64)] = True
+        telling = facts.telling()[line_order]
+        burst = np.where(several[line_buyer] | telling, burst, -1)
+        if (burst >= 0).any():
+            keys.append(
+                IdentityKey(
+                    "burst",
+                    line_buyer,
+                    burst,
+                    item_values,
+                    max_accounts=4 * self.max_shared_accounts,
+                )
+            )
+        # Prior suspicion of a buyer: its behaviour and how it is linked.
+        buyer_behaviour = np.divide(
+            np.bincount(buyer, weights=behaviour, minlength=n_buyers),
+            np.maximum(np.bincount(buyer, minlength=n_buyers), 1),
+        )
+        prior = 0.3 * buyer_behaviour
+        blocks = (
+            find_dense_blocks(
+                line_buyer,
+                item,
+                line_time,
+                prior,
+                item_degree,
+                window=self.window_days * 86_400.0,
+                min_density=self.block_min_density,
+                min_buyers=self.min_accounts,
+            )
+            if n and len(item_values) > 1
+            else []
+        )
+        if not (view.lines["sku_id"].notna().any()):
+            unavailable["dense_blocks"] = "no sku_id column (buyer x SKU blocks unknown)"
+        if blocks:
+            block_buyers = np.concatenate([b.buyers for b in blocks])
+            block_codes = np.concatenate(
+                [np.full(len(b.buyers), k, dtype=np.int64) for k, b in enumerate(blocks)]
+            )
+            keys.append(
+                IdentityKey(
+                    "block",
+                    block_buyers,
+                    block_codes,
+                    pd.Index(np.arange(len(blocks))),
+                    max_accounts=4 * self.max_shared_accounts,
+                )
+            )
+        graph = build_identity_graph(n_buyers, keys)
+        groups: BrushingGroups = score_groups(
+            view=view,
+            buyer=buyer,
+            component=graph.component,
+            behaviour=behaviour,
+            facts=facts,
+            item=item,
+            graph=graph,
+            keys={k.kind: k for k in keys},
+            blocks=blocks,
+            item_values=item_values,
+            threshold=self.threshold,
+            min_accounts=self.min_accounts,
+            show_pii=self.show_pii,
+            burst_repeaters=several,
+            phrase_params={
+                "young": self.young_account_days,
+                "pay": self.instant_pay_seconds,
+                "receipt": self.quick_receipt_days,
+                "review": self.instant_review_hours,
+            },
+        )
+        scores, findings, rows = build_outputs(
+            self.name,
+            view,
+            groups.order_score,
+            groups.order_group,
+            groups.flagged,
+            groups.order_reasons,
+            groups.verdicts,
+        )
+        self.decision_scores_ = scores["score"].to_numpy(dtype=float)
+        self.labels_ = groups.flagged.astype(int)
+        self.threshold_ = self.threshold
+        summary: dict[str, Any] = {
+            "orders": n,
+            "accounts": n_buyers,
+            "flagged_orders": int(groups.flagged.sum()),
+            "groups": len(rows),
+            "dense_blocks": len(blocks),
+            "indicators_used": [i.name for i in facts.indicators],
+        }
+        self.result_ = order_detector_result(
+            self.name,
+            "Brushing rings",
+            "brushing_section.html",
+            scores,
+            findings,
+            rows,
+            view,
+            summary,
+            unavailable,
+        )
+        return self

@@ -1,0 +1,296 @@
+"""Per-order facts of brushing (刷单), each computed only where the export has it.
+
+A fake order is paid at once, its empty parcel (空包) is signed for a day
+later, a five-star review follows immediately, the account is days old and
+its phone is a cheap virtual-operator SIM, and its waybill number is the next
+one after another fake order's.  Each indicator is 0/1 with a ``known`` mask:
+an order that has not been delivered yet says nothing about receipt speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from riskkit_detectors.identity import (
+    IdentityKey,
+    address_key,
+    ip24_key,
+    is_drop_point_key,
+    is_virtual_key,
+    phone_key,
+    sequential_runs,
+    waybill_runs,
+)
+from riskkit_detectors.order_view import OrderView, known, seconds_between
+from riskkit_detectors.strings import TextCodes, factorize_text, normalised_codes
+
+__all__ = [
+    "Indicator",
+    "OrderFacts",
+    "identity_keys",
+    "order_facts",
+    "phone_run_labels",
+    "phone_runs",
+]
+
+DAY = 86_400.0
+
+
+@dataclass
+class Indicator:
+    """One per-order yes/no fact with the weight it carries in the behaviour score."""
+
+    name: str
+    weight: float
+    hit: np.ndarray
+    known: np.ndarray
+    signal: str
+    reliability: float = 0.8
+
+
+@dataclass
+class OrderFacts:
+    indicators: list[Indicator]
+    unavailable: dict[str, str]
+    phones: TextCodes
+    addresses: TextCodes
+    account_age_days: np.ndarray
+    pay_seconds: np.ndarray
+    receipt_days: np.ndarray
+    review_hours: np.ndarray
+    waybill_run: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def behaviour(self) -> np.ndarray:
+        """Weighted share of the known indicators that hit (0-1; 0 when none known)."""
+        n = len(self.waybill_run)
+        num = np.zeros(n)
+        den = np.zeros(n)
+        for ind in self.indicators:
+            num += ind.weight * (ind.hit & ind.known)
+            den += ind.weight * ind.known
+        return np.divide(num, den, out=np.zeros(n), where=den > 0)
+
+    def telling(self) -> np.ndarray:
+        """Orders with a sign of a fake order itself (a young account alone is not:
+        every new customer has one)."""
+        out = np.zeros(len(self.waybill_run), dtype=bool)
+        for ind in self.indicators:
+            if ind.name != "young_account":
+                out |= ind.hit & ind.known
+        return out
+
+    def get(self, name: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.name == name), None)
+
+
+def order_facts(
+    view: OrderView,
+    young_account_days: float,
+    instant_pay_seconds: float,
+    quick_receipt_days: float,
+    instant_review_hours: float,
+    waybill_gap: int,
+) -> OrderFacts:
+    orders = view.orders
+    n = len(orders)
+    unavailable: dict[str, str] = {}
+    indicators: list[Indicator] = []
+    none = np.zeros(n, dtype=bool)
+
+    age = seconds_between(orders["buyer_registered_at"], orders["created_at"]) / DAY
+    if known(orders["buyer_registered_at"]):
+        indicators.append(
+            Indicator(
+                "young_account",
+                0.5,
+                age < young_account_days,
+                np.isfinite(age),
+                "account_age",
+                0.15,
+            )
+        )
+    else:
+        unavailable["account_age"] = "no buyer_registered_at column (account age unknown)"
+
+    phones = normalised_codes(factorize_text(orders["ship_phone"]), phone_key)
+    if (phones.codes >= 0).any():
+        virtual_of = is_virtual_key(phones.values)
+        indicators.append(
+            Indicator(
+                "virtual_phone",
+                1.5,
+                (phones.codes >= 0) & virtual_of[np.maximum(phones.codes, 0)],
+                phones.codes >= 0,
+                "phone",
+                0.6,
+            )
+        )
+    else:
+        unavailable["phone"] = "no unmasked ship_phone values"
+
+    pay = seconds_between(orders["created_at"], orders["paid_at"])
+    if known(orders["paid_at"]):
+        indicators.append(
+            Indicator(
+                "instant_pay",
+                1.0,
+                (pay >= 0) & (pay <= instant_pay_seconds),
+                np.isfinite(pay),
+                "payment_time",
+                0.6,
+            )
+        )
+    else:
+        unavailable["payment_time"] = "no paid_at column (payment speed unknown)"
+
+    start = orders["paid_at"].fillna(orders["created_at"])
+    receipt = seconds_between(start, orders["received_at"]) / DAY
+    if known(orders["received_at"]):
+        indicators.append(
+            Indicator(
+                "quick_receipt",
+                1.0,
+                (receipt >= 0) & (receipt <= quick_receipt_days),
+                np.isfinite(receipt),
+                "receipt",
+                0.9,
+            )
+        )
+    else:
+        unavailable["receipt"] = "no received_at column (sign-for speed / empty parcels unknown)"
+
+    review = seconds_between(orders["received_at"], orders["reviewed_at"]) / 3600.0
+    rating = orders["review_rating"].to_numpy(dtype=float)
+    if known(orders["reviewed_at"]) and np.isfinite(rating).any():
+        # A review needs a receipt to be timed; without one, the order time stands in.
+        fallback = seconds_between(orders["created_at"], orders["reviewed_at"]) / 3600.0
+        review = np.where(np.isfinite(review), review, fallback - quick_receipt_days * 24)
+        indicators.append(
+            Indicator(
+                "instant_review",
+                2.0,
+                (rating >= 5) & (review <= instant_review_hours),
+                np.isfinite(review) & np.isfinite(rating),
+                "review",
+                0.9,
+            )
+        )
+    else:
+        unavailable["review"] = "no review_rating / reviewed_at (review speed unknown)"
+
+    if known(orders["tracking_no"]):
+        runs = waybill_runs(orders["carrier"], orders["tracking_no"], waybill_gap)
+        indicators.append(
+            Indicator(
+                "sequential_waybill",
+                1.5,
+                runs >= 0,
+                np.asarray(orders["tracking_no"].notna()),
+                "waybill",
+                0.9,
+            )
+        )
+    else:
+        runs = np.full(n, -1, dtype=np.int64)
+        unavailable["waybill"] = "no tracking_no column (sequential waybills unknown)"
+
+    if not known(orders["device_id"]):
+        unavailable["device"] = "no device_id column (shared devices unknown)"
+    if not known(orders["ip"]):
+        unavailable["ip"] = "no ip column (shared IPs unknown)"
+    addresses = normalised_codes(factorize_text(orders["ship_address"]), address_key)
+    if not (addresses.codes >= 0).any():
+        unavailable["address"] = "no unmasked ship_address values"
+    del none
+    return OrderFacts(
+        indicators=indicators,
+        unavailable=unavailable,
+        phones=phones,
+        addresses=addresses,
+        account_age_days=age,
+        pay_seconds=pay,
+        receipt_days=receipt,
+        review_hours=review,
+        waybill_run=runs,
+    )
+
+
+def identity_keys(
+    view: OrderView,
+    buyer: np.ndarray,
+    facts: OrderFacts,
+    max_shared_accounts: int,
+    phone_gap: int,
+    show_pii: bool,
+    include_ip24: bool = False,
+) -> list[IdentityKey]:
+    """The identifiers two buyers can share, with per-kind caps on how many
+    accounts a value may link (a CGNAT address links nobody)."""
+    orders = view.orders
+    keys: list[IdentityKey] = []
+
+    def add(kind: str, codes: TextCodes, cap: int, per_account: float = 0.0) -> None:
+        if (codes.codes >= 0).any():
+            keys.append(IdentityKey(kind, buyer, codes.codes, codes.values, cap, 2, per_account))
+
+    ips = factorize_text(orders["ip"])
+    add("device", factorize_text(orders["device_id"]), 10 * max_shared_accounts)
+    add("phone", facts.phones, max_shared_accounts)
+    add("ip", ips, max_shared_accounts, per_account=1.5)
+    # A parcel station serves a whole district: it links nobody.
+    stations = np.append(is_drop_point_key(facts.addresses.values), False)
+    at_station = (facts.addresses.codes >= 0) & stations[np.maximum(facts.addresses.codes, 0)]
+    homes = TextCodes(np.where(at_station, -1, facts.addresses.codes), facts.addresses.values)
+    add("address", homes, max_shared_accounts)
+    if include_ip24:
+        add("ip24", normalised_codes(ips, ip24_key), max_shared_accounts)
+    phone_run = phone_runs(facts.phones, phone_gap)
+    facts.extra["phone_run"] = phone_run
+    if (phone_run >= 0).any():
+        run_values = phone_run_labels(facts.phones, phone_run, show_pii)
+        keys.append(
+            IdentityKey("phone_run", buyer, phone_run, run_values, 4 * max_shared_accounts, 5)
+        )
+    if (facts.waybill_run >= 0).any():
+        run_values = pd.Index(np.arange(facts.waybill_run.max() + 1))
+        keys.append(
+            IdentityKey("waybill_run", buyer, facts.waybill_run, run_values, max_shared_accounts)
+        )
+    return keys
+
+
+def phone_runs(phones: TextCodes, max_gap: int) -> np.ndarray:
+    """Run id per order of near-sequential phone numbers (-1: none)."""
+    as_int = pc.cast(
+        pc.if_else(pc.match_substring_regex(phones.values, r"^\d{7,15}$"), phones.values, None),
+        pa.int64(),
+    )
+    value_of = np.asarray(pc.fill_null(as_int, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if len(value_of) == 0:
+        return np.full(len(phones.codes), -1, dtype=np.int64)
+    values = np.where(phones.codes >= 0, value_of[np.maximum(phones.codes, 0)], -1)
+    return sequential_runs(values, np.zeros(len(values), dtype=np.int64), max_gap)
+
+
+def phone_run_labels(phones: TextCodes, runs: np.ndarray, show_pii: bool) -> pd.Index:
+    """``near-sequential phones 134****0016…134****0111`` per run id."""
+    from riskkit_detectors.identity import describe_value
+
+    n_runs = int(runs.max()) + 1 if len(runs) and runs.max() >= 0 else 0
+    labels = [""] * n_runs
+    have = (runs >= 0) & (phones.codes >= 0)
+    if have.any():
+        frame = pd.DataFrame({"run": runs[have], "code": phones.codes[have]}).drop_duplicates()
+        frame["phone"] = [phones.value(int(c)) for c in frame["code"]]
+        bounds = frame.groupby("run")["phone"].agg(["min", "max"])
+        for run, low, high in zip(bounds.index, bounds["min"], bounds["max"], strict=True):
+            labels[int(run)] = (
+                f"{describe_value('phone', low, show_pii)}…{describe_value('phone', high, show_pii)}"
+            )
+    return pd.Index(labels)
