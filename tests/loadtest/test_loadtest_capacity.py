@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -9,7 +10,10 @@ import pytest
 from loadtest_helpers import add_fault, run_cli
 
 pytestmark = [pytest.mark.loadtest, pytest.mark.integration, pytest.mark.slow]
-pytest.importorskip("locust", reason="the loadtest extra (locust) is not installed")
+# Never import locust here: it monkey-patches the standard library (gevent) for the
+# whole pytest process. Only check that it is installed; the runs use subprocesses.
+if importlib.util.find_spec("locust") is None:
+    pytest.skip("the loadtest extra (locust) is not installed", allow_module_level=True)
 
 LIMIT = 130.0
 
