@@ -10,9 +10,11 @@ from click.testing import CliRunner
 
 from riskkit.cli.main import cli
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.loadtest]
 
 
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.loadtest
 def test_demo_runs_every_capability(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--rows", "20000"])
@@ -28,6 +30,8 @@ def test_demo_runs_every_capability(tmp_path: Path) -> None:
     for stage in payload["stages"]:
         assert stage["ok"], stage
         assert stage["report"] and (out / stage["report"]).exists(), stage
+    drill = json.loads((out / "drill" / "journal.json").read_text(encoding="utf-8"))
+    assert drill["outcome"] == "targets_met", drill["outcome"]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "detect/report.html" in index
     assert f"report: {(out / 'index.html').resolve()}" in result.stdout
@@ -36,3 +40,12 @@ def test_demo_runs_every_capability(tmp_path: Path) -> None:
 def test_demo_skip_and_bad_stage(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--skip", "nope"])
     assert result.exit_code == 2
+
+
+def test_stage_exit_codes_are_the_commands_own(tmp_path: Path) -> None:
+    from riskkit.demo import STAGES, _run_stage
+
+    code, message = _run_stage(STAGES[0], ["orders", "check", str(tmp_path / "missing.csv")])
+    assert code == 2
+    code, _ = _run_stage(STAGES[0], ["orders", "formats"])
+    assert code == 0
