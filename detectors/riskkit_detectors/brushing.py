@@ -27,10 +27,9 @@ from riskkit.detection import Detector, DetectorOption
 from riskkit_detectors.brushing_features import identity_keys, order_facts
 from riskkit_detectors.brushing_groups import BrushingGroups, score_groups
 from riskkit_detectors.dense_block import find_dense_blocks
-from riskkit_detectors.findings import build_outputs
 from riskkit_detectors.identity import IdentityKey, build_identity_graph, sku_bursts
 from riskkit_detectors.order_view import ItemIndex, build_order_view
-from riskkit_detectors.sections import order_detector_result
+from riskkit_detectors.sections import publish_rings
 
 __all__ = ["BrushingDetector"]
 
@@ -225,35 +224,13 @@ class BrushingDetector(Detector):
                 "review": self.instant_review_hours,
             },
         )
-        scores, findings, rows = build_outputs(
-            self.name,
-            view,
-            groups.order_score,
-            groups.order_group,
-            groups.flagged,
-            groups.order_reasons,
-            groups.verdicts,
-        )
-        self.decision_scores_ = scores["score"].to_numpy(dtype=float)
-        self.labels_ = groups.flagged.astype(int)
-        self.threshold_ = self.threshold
         summary: dict[str, Any] = {
             "orders": n,
             "accounts": n_buyers,
-            "flagged_orders": int(groups.flagged.sum()),
-            "groups": len(rows),
             "dense_blocks": len(blocks),
             "indicators_used": [i.name for i in facts.indicators],
         }
-        self.result_ = order_detector_result(
-            self.name,
-            "Brushing rings",
-            "brushing_section.html",
-            scores,
-            findings,
-            rows,
-            view,
-            summary,
-            unavailable,
+        publish_rings(
+            self, view, groups, "Brushing rings", "brushing_section.html", summary, unavailable
         )
         return self

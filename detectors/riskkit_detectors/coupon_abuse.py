@@ -20,7 +20,6 @@ from riskkit.detection import Detector, DetectorOption
 from riskkit_detectors.brushing_features import phone_run_labels, phone_runs
 from riskkit_detectors.coupon_features import account_facts
 from riskkit_detectors.coupon_groups import score_coupon_groups
-from riskkit_detectors.findings import build_outputs
 from riskkit_detectors.identity import (
     IdentityKey,
     address_key,
@@ -31,7 +30,7 @@ from riskkit_detectors.identity import (
     sku_bursts,
 )
 from riskkit_detectors.order_view import ItemIndex, build_order_view
-from riskkit_detectors.sections import order_detector_result
+from riskkit_detectors.sections import publish_rings
 from riskkit_detectors.strings import factorize_text, normalised_codes
 
 __all__ = ["CouponAbuseDetector"]
@@ -135,37 +134,15 @@ class CouponAbuseDetector(Detector):
             burst_minutes=self.burst_minutes,
             show_pii=self.show_pii,
         )
-        scores, findings, rows = build_outputs(
-            self.name,
-            view,
-            groups.order_score,
-            groups.order_group,
-            groups.flagged,
-            groups.order_reasons,
-            groups.verdicts,
-        )
-        self.decision_scores_ = scores["score"].to_numpy(dtype=float)
-        self.labels_ = groups.flagged.astype(int)
-        self.threshold_ = self.threshold
         summary: dict[str, Any] = {
             "orders": n,
             "accounts": n_buyers,
-            "flagged_orders": int(groups.flagged.sum()),
-            "groups": len(rows),
             "new_user_coupons": facts.coupons,
             "coupon_threshold": None if np.isnan(facts.threshold) else facts.threshold,
             "redeeming_accounts": int(facts.redeemed.sum()),
         }
-        self.result_ = order_detector_result(
-            self.name,
-            "Coupon-abuse rings",
-            "coupon_section.html",
-            scores,
-            findings,
-            rows,
-            view,
-            summary,
-            unavailable,
+        publish_rings(
+            self, view, groups, "Coupon-abuse rings", "coupon_section.html", summary, unavailable
         )
         return self
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from riskkit.detection import DetectionResult, ReportSection
 from riskkit.report import histogram_svg, line_svg
+from riskkit_detectors.findings import build_outputs
 from riskkit_detectors.order_view import OrderView
 
 __all__ = ["LazyChart", "order_detector_result"]
@@ -98,4 +99,45 @@ def order_detector_result(
         summary=summary,
         unavailable=unavailable,
         sections=[ReportSection(title=title, template=template, context=context)],
+    )
+
+
+def publish_rings(
+    detector: Any,
+    view: OrderView,
+    groups: Any,
+    title: str,
+    template: str,
+    summary: dict[str, Any],
+    unavailable: dict[str, str],
+) -> None:
+    """Set a ring detector's fitted state from its scored groups.
+
+    ``groups`` carries ``order_score``, ``order_group``, ``flagged``,
+    ``order_reasons`` and ``verdicts`` (brushing and coupon-abuse groups alike);
+    ``summary`` gets the counts every ring detector reports.
+    """
+    scores, findings, rows = build_outputs(
+        detector.name,
+        view,
+        groups.order_score,
+        groups.order_group,
+        groups.flagged,
+        groups.order_reasons,
+        groups.verdicts,
+    )
+    detector.decision_scores_ = scores["score"].to_numpy(dtype=float)
+    detector.labels_ = groups.flagged.astype(int)
+    detector.threshold_ = detector.threshold
+    counts = {"flagged_orders": int(groups.flagged.sum()), "groups": len(rows)}
+    detector.result_ = order_detector_result(
+        detector.name,
+        title,
+        template,
+        scores,
+        findings,
+        rows,
+        view,
+        {**summary, **counts},
+        unavailable,
     )
