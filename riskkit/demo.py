@@ -152,7 +152,7 @@ class DemoResult:
         return all(stage.ok for stage in self.stages)
 
 
-def _run_stage(stage: Stage, arguments: list[str]) -> tuple[int, str]:
+def _run_stage(arguments: list[str]) -> tuple[int, str]:
     from riskkit.cli.main import cli
 
     captured = io.StringIO()
@@ -198,7 +198,7 @@ def run_demo(
         if progress is not None:
             progress(f"{stage.name}: {stage.title} ...")
         started = time.perf_counter()
-        code, message = _run_stage(stage, stage.arguments(out, rows, seed))
+        code, message = _run_stage(stage.arguments(out, rows, seed))
         report = stage.report if (out / stage.report).exists() else None
         result.stages.append(
             StageOutcome(
