@@ -29,6 +29,8 @@ def test_demo_runs_every_capability(tmp_path: Path) -> None:
     for stage in payload["stages"]:
         assert stage["ok"], stage
         assert stage["report"] and (out / stage["report"]).exists(), stage
+    audit = json.loads((out / "comply" / "results.json").read_text(encoding="utf-8"))
+    assert audit["run"]["as_of"].startswith("2026-11-22T12:00"), audit["run"]
     drill = json.loads((out / "drill" / "journal.json").read_text(encoding="utf-8"))
     assert drill["outcome"] == "targets_met", drill["outcome"]
     index = (out / "index.html").read_text(encoding="utf-8")
