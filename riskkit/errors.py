@@ -72,6 +72,19 @@ class RiskkitError(Exception):
             return f"{self.location}: {self.message}"
         return self.message
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Errors raised in a Dask worker travel back pickled; subclasses take
+        # other constructor arguments, so rebuild from message and location.
+        return (_restore_error, (type(self), self.message, self.location))
+
+
+def _restore_error(
+    cls: type[RiskkitError], message: str, location: Location | None
+) -> RiskkitError:
+    error = cls.__new__(cls)
+    RiskkitError.__init__(error, message, location)
+    return error
+
 
 class UsageError(RiskkitError):
     """A flag, argument or configuration value is wrong."""

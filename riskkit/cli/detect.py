@@ -24,6 +24,7 @@ from riskkit.cli.common import (
     styled,
 )
 from riskkit.detect import DetectGateFailed, DetectRunSummary, run_detectors
+from riskkit.detect.engine import ENGINES, EngineOptions
 from riskkit.detection import ENTRY_POINT_GROUP, Detector, DetectorOption, available_detectors
 from riskkit.errors import UsageError
 from riskkit.metrics import RunMetrics
@@ -50,7 +51,7 @@ def _load_class(name: str) -> type[Detector] | str:
 
 def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
-        click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False)),
+        click.argument("inputs", nargs=-1, required=True, type=click.Path()),
         click.option(
             "--out",
             "out_dir",
@@ -78,6 +79,32 @@ def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         fail_on_option,
         show_pii_option,
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="pandas",
+            show_default=True,
+            help="Where the work runs: this process, or a Dask cluster (pip install 'riskkit[dask]').",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Dask scheduler to use (tcp://HOST:8786); without it a local cluster is started.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=2,
+            show_default=True,
+            help="Worker processes of the local Dask cluster (one thread each).",
+        ),
+        click.option(
+            "--memory-limit",
+            default=None,
+            metavar="SIZE",
+            help="Memory limit per local Dask worker (4GB, 0.4 = share of RAM) [default: RAM/workers].",
+        ),
         metrics_options,
         json_option,
     ]
@@ -115,6 +142,12 @@ def _render(summary: DetectRunSummary, as_json: bool) -> None:
         f"{payload['orders']} orders from {len(payload['inputs'])} file(s) "
         f"({payload['format']}), {payload['rejected_rows']} rows rejected"
     )
+    engine = payload["engine"]
+    if engine["name"] != "pandas":
+        click.echo(
+            f"engine {engine['name']}: {engine.get('workers', '?')} workers "
+            f"({engine.get('scheduler', 'local')}), {engine.get('partitions', 1)} partitions"
+        )
     for name, info in payload["detectors"].items():
         severity = info["max_severity"] or "none"
         colour = {"high": "red", "medium": "yellow"}.get(severity)
@@ -144,6 +177,12 @@ def _run(names: list[str], kwargs: dict[str, Any], params: dict[str, dict[str, A
             show_pii=kwargs["show_pii"],
             params=params,
             metrics=metrics,
+            engine=EngineOptions(
+                kwargs["engine"],
+                kwargs["scheduler"],
+                kwargs["workers"],
+                kwargs["memory_limit"],
+            ),
         )
     except DetectGateFailed as gate:
         _render(gate.summary, kwargs["as_json"])  # results first, then the exit code

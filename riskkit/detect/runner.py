@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskkit.detect.engine import EngineOptions, open_engine
 from riskkit.detect.outputs import (
     write_detector_outputs,
     write_rejected,
@@ -26,10 +27,8 @@ from riskkit.detect.outputs import (
     write_summary,
 )
 from riskkit.detection import DetectionResult, Detector, load_detector, severity_at_least
-from riskkit.errors import GateFailed, InputError, UsageError
+from riskkit.errors import GateFailed, UsageError
 from riskkit.metrics import RunMetrics
-from riskkit.orders import read_orders
-from riskkit.orders.schema import SIGNALS
 
 __all__ = [
     "DetectGateFailed",
@@ -81,6 +80,7 @@ class DetectRunSummary:
     total_seconds: float = 0.0
     show_pii: bool = False
     gate: dict[str, Any] = field(default_factory=dict)
+    engine: dict[str, Any] = field(default_factory=lambda: {"name": "pandas"})
 
     def as_dict(self) -> dict[str, Any]:
         per_detector: dict[str, Any] = {}
@@ -114,6 +114,7 @@ class DetectRunSummary:
                 "total": round(self.total_seconds, 3),
             },
             "gate": self.gate,
+            "engine": self.engine,
         }
 
 
@@ -142,55 +143,6 @@ def parse_bound(value: str | None, *, upper: bool) -> pd.Timestamp | None:
     if upper and len(value.strip()) <= 10:
         stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     return stamp
-
-
-def _filter_window(
-    frame: pd.DataFrame, since: pd.Timestamp | None, until: pd.Timestamp | None
-) -> pd.DataFrame:
-    if since is None and until is None:
-        return frame
-    created = pd.to_datetime(frame["created_at"], errors="coerce")
-    keep = pd.Series(True, index=frame.index)
-    if since is not None:
-        keep &= created >= since
-    if until is not None:
-        keep &= created <= until
-    return frame.loc[keep].reset_index(drop=True)
-
-
-def _signals_of(frame: pd.DataFrame) -> dict[str, bool]:
-    with_values: set[str] = set()
-    for column in frame.columns:
-        series = frame[column]
-        if series.notna().any():
-            if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-                if series.astype("string").str.strip().ne("").any():
-                    with_values.add(str(column))
-            else:
-                with_values.add(str(column))
-    return {name: all(c in with_values for c in cols) for name, cols in SIGNALS.items()}
-
-
-def _read(
-    inputs: Sequence[str | Path], fmt: str | None, columns: str | Path | None
-) -> tuple[pd.DataFrame, pd.DataFrame, str, dict[str, bool]]:
-    paths: list[str | Path] = list(inputs)
-    if not paths:
-        raise UsageError("no input files given")
-    for path in paths:
-        if not Path(path).exists():
-            raise InputError("no such file", file=path)
-    kwargs: dict[str, Any] = {"fmt": fmt}
-    if columns is not None:
-        kwargs["columns"] = columns
-    table = read_orders(paths, **kwargs)
-    frame = table.frame.reset_index(drop=True)
-    rejected = table.rejected if isinstance(table.rejected, pd.DataFrame) else pd.DataFrame()
-    signals_method = getattr(table, "signals", None)
-    signals = signals_method() if callable(signals_method) else None
-    if not isinstance(signals, dict):
-        signals = _signals_of(frame)
-    return frame, rejected, str(table.format), {str(k): bool(v) for k, v in signals.items()}
 
 
 def _instantiate(name: str, params: Mapping[str, Any], show_pii: bool) -> Detector:
@@ -250,8 +202,12 @@ def run_detectors(
     show_pii: bool = False,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     metrics: RunMetrics | None = None,
+    engine: EngineOptions | None = None,
 ) -> DetectRunSummary:
     """Read ``inputs`` once, run each named detector, write every output.
+
+    ``engine`` chooses where the work runs (:mod:`riskkit.detect.engine`):
+    pandas in this process by default, or Dask.
 
     Raises :class:`~riskkit.errors.GateFailed` (after writing everything)
     when ``fail_on`` is given and a finding at or above it exists.
@@ -267,44 +223,45 @@ def run_detectors(
     lower, upper = parse_bound(since, upper=False), parse_bound(until, upper=True)
     # Instantiate first: a bad parameter fails before minutes of reading.
     detectors = [_instantiate(name, params.get(name, {}), show_pii) for name in names]
+    fitted_detectors: dict[str, Detector] = {}
 
-    with metrics.run():
+    with metrics.run(), open_engine(engine or EngineOptions()) as runner:
         read_started = time.perf_counter()
-        frame, rejected, fmt_used, signals = _read(inputs, fmt, columns)
-        rows_read = len(frame)
-        frame = _filter_window(frame, lower, upper)
-        read_seconds = time.perf_counter() - read_started
+        read = runner.read(inputs, fmt, columns, lower, upper)
         summary = DetectRunSummary(
             out_dir=out,
             inputs=[str(p) for p in inputs],
-            format=fmt_used,
-            rows_read=rows_read,
-            orders=int(frame["order_id"].nunique()) if "order_id" in frame else 0,
-            rejected_rows=len(rejected),
+            format=read.format,
+            rows_read=read.rows_read,
+            orders=read.orders,
+            rejected_rows=len(read.rejected),
             since=None if lower is None else str(lower),
             until=None if upper is None else str(upper),
-            signals=signals,
-            read_seconds=read_seconds,
+            signals=read.signals,
+            read_seconds=time.perf_counter() - read_started,
             show_pii=show_pii,
+            engine={**runner.describe(), "partitions": read.partitions},
         )
         out.mkdir(parents=True, exist_ok=True)
-        if len(rejected):
-            write_rejected(out / "rejected_rows.csv", rejected, show_pii)
-        for detector in detectors:
-            fit_started = time.perf_counter()
-            log.info("running %s on %d order lines", detector.name, len(frame))
-            detector.fit(frame)
-            seconds = time.perf_counter() - fit_started
-            result = detector.result_
+        if len(read.rejected):
+            write_rejected(out / "rejected_rows.csv", read.rejected, show_pii)
+        log.info("running %s with the %s engine", ", ".join(names), runner.name)
+        for fitted in runner.fit(detectors):
+            detector, result = fitted.detector, fitted.detector.result_
             run = DetectorRun(
                 name=detector.name,
                 result=result,
-                seconds=seconds,
+                seconds=fitted.seconds,
                 flagged_orders=_flagged_count(detector, result),
                 out_dir=out / detector.name,
             )
             write_detector_outputs(run.out_dir, result, show_pii)
             summary.detectors[detector.name] = run
+            fitted_detectors[detector.name] = detector
+        # Engines may finish detectors in any order; outputs list them as asked.
+        order = [detector.name for detector in detectors]
+        summary.detectors = {name: summary.detectors[name] for name in order}
+        detectors = [fitted_detectors[name] for name in order]
         summary.total_seconds = time.perf_counter() - started
         summary.gate = _gate(summary, fail_on)
         write_summary(out / "summary.json", summary.as_dict())
