@@ -25,6 +25,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "loadtest": "riskkit.cli.loadtest:loadtest",
     "comply": "riskkit.cli.comply:comply",
     "drill": "riskkit.cli.drill:drill",
+    "metrics": "riskkit.cli.metrics:metrics",
     "demo": "riskkit.cli.demo:demo",
 }
 
