@@ -51,3 +51,25 @@ def test_internal_errors_have_no_traceback(monkeypatch) -> None:
     assert result.exit_code == 1
     assert "internal error: ZeroDivisionError: surprise" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_closed_stdout_is_not_an_internal_error() -> None:
+    """``riskkit metrics dashboard | head -1``: the reader leaves; riskkit exits 0 quietly."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: the first write fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "riskkit", "metrics", "dashboard"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0, result.stderr
+    assert "internal error" not in result.stderr
+    assert "Traceback" not in result.stderr

@@ -7,13 +7,14 @@ import importlib
 import importlib.util
 import logging
 import os
+import sys
 import traceback
 from typing import Any
 
 import click
 
 from riskkit import __version__
-from riskkit.errors import EXIT_INTERNAL, EXIT_INVALID_RUN, RiskkitError
+from riskkit.errors import EXIT_INTERNAL, EXIT_INVALID_RUN, EXIT_OK, RiskkitError
 
 __all__ = ["COMMAND_GROUPS", "cli", "main"]
 
@@ -62,6 +63,12 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("riskkit: aborted", err=True)
             ctx.exit(EXIT_INVALID_RUN)
+        except BrokenPipeError:
+            # stdout went away (``riskkit metrics rules | head``): not a bug.
+            # Point stdout at devnull so the interpreter's final flush is quiet.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_OK)
         except Exception as exc:
             if os.environ.get("RISKKIT_DEBUG"):
                 traceback.print_exc()
