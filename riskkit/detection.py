@@ -36,6 +36,7 @@ __all__ = [
     "DetectionResult",
     "Detector",
     "DetectorOption",
+    "PartitionedDetector",
     "ReportSection",
     "available_detectors",
     "load_detector",
@@ -147,6 +148,40 @@ class Detector(ABC):
         if scores is None:
             raise AttributeError(f"{self.name} is not fitted or gives no per-order scores")
         return np.asarray(scores)
+
+
+class PartitionedDetector(Detector):
+    """A detector whose fit adds up per-partition summaries.
+
+    Engines that hold the orders in partitions (``--engine dask``) fit it
+    without gathering them: :meth:`scan_partition` on each partition, one
+    :meth:`plan_partitions` over the scans, :meth:`summarise_partition` on
+    each partition under that plan, and :meth:`fit_summaries` over the
+    summaries.  :meth:`fit` is the same steps on one partition, so both
+    engines find the same.  Scans, plans and summaries must be small (they
+    travel between processes) and must not depend on how the orders were
+    split, as long as no order is split.
+    """
+
+    @abstractmethod
+    def scan_partition(self, orders: pd.DataFrame) -> Any:
+        """What this partition tells the plan (time range, columns present ...)."""
+
+    @abstractmethod
+    def plan_partitions(self, scans: list[Any]) -> Any:
+        """What every partition must agree on before it is summarised."""
+
+    @abstractmethod
+    def summarise_partition(self, orders: pd.DataFrame, plan: Any) -> Any:
+        """This partition's summary (counts) under ``plan``."""
+
+    @abstractmethod
+    def fit_summaries(self, summaries: list[Any], plan: Any) -> Self:
+        """Fit from every partition's summary; sets ``result_``."""
+
+    def fit(self, orders: pd.DataFrame) -> Self:
+        plan = self.plan_partitions([self.scan_partition(orders)])
+        return self.fit_summaries([self.summarise_partition(orders, plan)], plan)
 
 
 def available_detectors() -> dict[str, str]:

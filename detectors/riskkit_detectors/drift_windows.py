@@ -15,14 +15,25 @@ import numpy as np
 import pandas as pd
 
 from riskkit_detectors.drift_features import (
-    has_values,
     money,
     normalised_text,
     province_of,
     timestamps,
 )
 
-__all__ = ["EncodedOrders", "FeatureCounts", "WindowedOrders", "count_windows", "encode_orders"]
+__all__ = [
+    "EncodedOrders",
+    "FeatureCounts",
+    "OrderLines",
+    "WindowPlan",
+    "WindowedOrders",
+    "basket_edges",
+    "basket_logs",
+    "basket_source",
+    "count_windows",
+    "encode_orders",
+    "order_lines",
+]
 
 BASKET_BINS = 60
 # Orders placed within this many days of the account's registration count as
@@ -116,14 +127,35 @@ class EncodedOrders:
 
 
 def _codes(labels: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of ``labels`` and the labels in plain string order.
+
+    Plain string order, not the order categories were met in: partitions
+    meet labels in different orders, and their counts must line up when
+    they are added (:func:`riskkit_detectors.drift_partitions.merge_windowed`).
+    """
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        categories = labels.cat.categories
+        labels = labels.cat.reorder_categories(sorted(categories, key=str))
     codes, uniques = pd.factorize(labels, sort=True)
     return codes.astype(np.int64), [str(u) for u in uniques]
 
 
-def encode_orders(
-    frame: pd.DataFrame, window: pd.Timedelta, set_aside: np.ndarray | None = None
-) -> EncodedOrders:
-    """Encode the canonical order frame, order by order (see :class:`EncodedOrders`).
+@dataclass
+class OrderLines:
+    """The lines with an order time, and each order's first line."""
+
+    frame: pd.DataFrame
+    order_codes: np.ndarray
+    n_orders: int
+    orders: pd.DataFrame
+    order_created: pd.Series
+    aside: np.ndarray  # per order: a line of a declared SKU promotion
+    first_at: pd.Timestamp | None
+    last_at: pd.Timestamp | None
+
+
+def order_lines(frame: pd.DataFrame, set_aside: np.ndarray | None = None) -> OrderLines:
+    """Lines that can sit in a window, grouped into orders (first line each).
 
     ``set_aside`` marks lines of a declared SKU promotion: their orders are
     counted apart and left out of every feature.
@@ -143,24 +175,76 @@ def encode_orders(
     if set_aside is not None and set_aside.any():
         aside = np.bincount(order_codes, weights=set_aside.astype(float), minlength=n_orders) > 0
     order_level = [c for c in _ORDER_COLUMNS if c in frame.columns]
-    orders = frame.loc[first_line, order_level]  # only what is read per order: a cheaper take
-    order_created = created[first_line]
-    first_at, last_at = created.min(), created.max()
-    origin = first_at.floor("D")  # windows align to midnight, so hours line up across days
-    n_windows = int((last_at - origin) // window) + 1
-    index = ((order_created - origin) // window).to_numpy(dtype=np.int64)
-    starts = pd.DatetimeIndex([origin + window * i for i in range(n_windows)])
+    return OrderLines(
+        frame=frame,
+        order_codes=order_codes.astype(np.int64),
+        n_orders=n_orders,
+        orders=frame.loc[first_line, order_level],  # only what is read per order
+        order_created=created[first_line],
+        aside=aside,
+        first_at=created.min() if len(created) else None,
+        last_at=created.max() if len(created) else None,
+    )
+
+
+@dataclass
+class WindowPlan:
+    """What every partition must agree on before counting: the window grid,
+    which features exist anywhere in the data, the basket histogram's edges
+    and the shops with a scope of their own (busiest first)."""
+
+    window: pd.Timedelta
+    origin: pd.Timestamp
+    n_windows: int
+    first_at: pd.Timestamp
+    last_at: pd.Timestamp
+    order_columns: frozenset[str]  # order-level columns holding values
+    line_columns: frozenset[str]  # line-level columns holding values
+    province_share: float
+    basket_edges: np.ndarray | None
+    shops: list[str]
+
+    @property
+    def starts(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex([self.origin + self.window * i for i in range(self.n_windows)])
+
+
+def basket_source(line_columns: frozenset[str]) -> str | None:
+    """Basket value from unit prices when there are any, else from amounts paid."""
+    if "unit_price" in line_columns:
+        return "price"
+    return "paid" if "amount_paid" in line_columns else None
+
+
+def basket_logs(lines: OrderLines, source: str) -> np.ndarray:
+    """``log1p`` of each order's basket value (NaN when unknown) from ``source``
+    (``price`` or ``paid``, see :func:`basket_source`)."""
+    basket = _basket_values(lines.frame, lines.order_codes, lines.n_orders, source)
+    known = np.isfinite(basket) & (basket >= 0)
+    return np.where(known, np.log1p(np.where(known, basket, 0.0)), np.nan)
+
+
+def basket_edges(logged: np.ndarray) -> np.ndarray:
+    """Histogram edges over the known log basket values of the whole data."""
+    top = float(np.quantile(logged, 0.999)) if len(logged) else 1.0
+    return np.linspace(0.0, max(top, 1e-6) * 1.05, BASKET_BINS + 1)
+
+
+def encode_orders(lines: OrderLines, plan: WindowPlan) -> EncodedOrders:
+    """Encode the orders of ``lines`` on the plan's window grid (see :class:`EncodedOrders`)."""
+    orders, order_created = lines.orders, lines.order_created
+    index = ((order_created - plan.origin) // plan.window).to_numpy(dtype=np.int64)
 
     features: list[EncodedFeature] = []
     unavailable: dict[str, str] = {}
     for column in ("channel", "platform"):
-        if has_values(orders, column):
-            codes, labels = _codes(normalised_text(orders[column]))
+        if column in plan.order_columns:
+            codes, labels = _codes(normalised_text(_column(orders, column)))
             features.append(EncodedFeature(column, "categorical", codes, labels))
         else:
             unavailable[column] = f"the export has no {column} values"
 
-    if window > pd.Timedelta(hours=1):
+    if plan.window > pd.Timedelta(hours=1):
         hours = order_created.dt.hour.to_numpy(dtype=np.int64)
         features.append(
             EncodedFeature("hour_of_day", "categorical", hours, [f"{h:02d}" for h in range(24)])
@@ -168,8 +252,12 @@ def encode_orders(
     else:
         unavailable["hour_of_day"] = "windows of one hour or less have no hour-of-day profile"
 
-    if has_values(orders, "buyer_registered_at"):
-        registered = timestamps(orders, "buyer_registered_at", strict=False)
+    if "buyer_registered_at" in plan.order_columns:
+        registered = timestamps(
+            orders.assign(buyer_registered_at=_column(orders, "buyer_registered_at")),
+            "buyer_registered_at",
+            strict=False,
+        )
         age = (order_created - registered).dt.total_seconds().to_numpy() / 86400
         is_new = np.where(np.isnan(age), -1, (age <= NEW_ACCOUNT_DAYS).astype(np.int64))
         description = f"orders from accounts registered ≤ {NEW_ACCOUNT_DAYS:g} days before"
@@ -186,41 +274,38 @@ def encode_orders(
             "order in the data is not a new account"
         )
 
-    basket = _basket_values(frame, order_codes, n_orders)
-    if basket is not None:
-        known = np.isfinite(basket) & (basket >= 0)
-        logged = np.log1p(np.where(known, basket, 0.0))
-        top = float(np.quantile(logged[known], 0.999)) if known.any() else 1.0
-        edges = np.linspace(0.0, max(top, 1e-6) * 1.05, BASKET_BINS + 1)
-        bins = np.clip(np.searchsorted(edges, logged, side="right") - 1, 0, BASKET_BINS - 1)
+    source = basket_source(plan.line_columns)
+    if plan.basket_edges is not None and source is not None:
+        logged = basket_logs(lines, source)
+        known = np.isfinite(logged)
+        bins = np.searchsorted(plan.basket_edges, np.where(known, logged, 0.0), side="right")
+        bins = np.clip(bins - 1, 0, BASKET_BINS - 1)
         features.append(
             EncodedFeature(
                 "basket_value",
                 "numeric",
                 np.where(known, bins, -1).astype(np.int64),
                 [],
-                edges=edges,
+                edges=plan.basket_edges,
                 description="order value before coupons, compared on a log scale",
             )
         )
     else:
         unavailable["basket_value"] = "the export has neither unit prices nor amounts paid"
 
-    if has_values(orders, "ship_address"):
-        province = province_of(orders["ship_address"])
-        share = float(province.notna().mean())
-        if share >= MIN_PROVINCE_PARSE_SHARE:
-            codes, labels = _codes(province)
+    if "ship_address" in plan.order_columns:
+        if plan.province_share >= MIN_PROVINCE_PARSE_SHARE:
+            codes, labels = _codes(province_of(_column(orders, "ship_address")))
             features.append(EncodedFeature("province", "categorical", codes, labels))
         else:
             unavailable["province"] = (
-                f"only {share:.0%} of shipping addresses name a Chinese province "
+                f"only {plan.province_share:.0%} of shipping addresses name a Chinese province "
                 "(masked or non-Chinese addresses)"
             )
     else:
         unavailable["province"] = "the export has no shipping addresses"
 
-    coupon = _coupon_used(frame, order_codes, n_orders)
+    coupon = _coupon_used(lines.frame, lines.order_codes, lines.n_orders, plan.line_columns)
     if coupon is not None:
         features.append(
             EncodedFeature("coupon_use", "categorical", coupon.astype(np.int64), ["none", "coupon"])
@@ -229,12 +314,29 @@ def encode_orders(
         unavailable["coupon_use"] = "the export has no coupon codes or discount amounts"
 
     shop: np.ndarray | None = None
-    shops: list[str] = []
-    if has_values(orders, "shop_id"):
-        shop, shops = _codes(orders["shop_id"].astype("string"))
+    if plan.shops:
+        shop_labels = _column(orders, "shop_id").astype("string")
+        shop = pd.Index(plan.shops).get_indexer(shop_labels.fillna("").to_numpy(dtype=object))
+        shop = np.where(shop_labels.notna().to_numpy(), shop, -1).astype(np.int64)
     return EncodedOrders(
-        index, starts, window, aside, features, unavailable, shop, shops, first_at, last_at
+        index,
+        plan.starts,
+        plan.window,
+        lines.aside,
+        features,
+        unavailable,
+        shop,
+        list(plan.shops),
+        plan.first_at,
+        plan.last_at,
     )
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column this partition may lack although others have it (all missing)."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
 def count_windows(encoded: EncodedOrders, rows: np.ndarray | None = None) -> WindowedOrders:
@@ -275,10 +377,11 @@ def count_windows(encoded: EncodedOrders, rows: np.ndarray | None = None) -> Win
 
 
 def _basket_values(
-    frame: pd.DataFrame, order_codes: np.ndarray, n_orders: int
-) -> np.ndarray | None:
-    """Order value before coupons (sum of unit price x quantity), else amount paid."""
-    if has_values(frame, "unit_price"):
+    frame: pd.DataFrame, order_codes: np.ndarray, n_orders: int, source: str
+) -> np.ndarray:
+    """Order value before coupons (sum of unit price x quantity) when ``source``
+    is ``price``, else the amount paid."""
+    if source == "price" and "unit_price" in frame.columns:
         price = money(frame, "unit_price").to_numpy()
         quantity = (
             money(frame, "quantity").fillna(1.0).to_numpy()
@@ -286,26 +389,25 @@ def _basket_values(
             else np.ones(len(frame))
         )
         line = price * quantity
-    elif has_values(frame, "amount_paid"):
+    elif source == "paid" and "amount_paid" in frame.columns:
         line = money(frame, "amount_paid").to_numpy()
     else:
-        return None
+        return np.full(n_orders, np.nan)
     known = np.isfinite(line)
     total = np.bincount(order_codes[known], weights=line[known], minlength=n_orders)
     seen = np.bincount(order_codes[known], minlength=n_orders) > 0
     return np.where(seen, total, np.nan)
 
 
-def _coupon_used(frame: pd.DataFrame, order_codes: np.ndarray, n_orders: int) -> np.ndarray | None:
+def _coupon_used(
+    frame: pd.DataFrame, order_codes: np.ndarray, n_orders: int, line_columns: frozenset[str]
+) -> np.ndarray | None:
     """Per order: a coupon code on any line or a positive discount amount."""
-    used = np.zeros(len(frame), dtype=bool)
-    available = False
-    if has_values(frame, "coupon_code"):
-        available = True
-        used |= normalised_text(frame["coupon_code"]).notna().to_numpy()
-    if has_values(frame, "discount_amount"):
-        available = True
-        used |= (money(frame, "discount_amount").fillna(0.0) > 0).to_numpy()
-    if not available:
+    if not {"coupon_code", "discount_amount"} & line_columns:
         return None
+    used = np.zeros(len(frame), dtype=bool)
+    if "coupon_code" in line_columns and "coupon_code" in frame.columns:
+        used |= normalised_text(frame["coupon_code"]).notna().to_numpy()
+    if "discount_amount" in line_columns and "discount_amount" in frame.columns:
+        used |= (money(frame, "discount_amount").fillna(0.0) > 0).to_numpy()
     return np.bincount(order_codes, weights=used.astype(float), minlength=n_orders) > 0

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from riskkit.detection import Detector, DetectorOption
+from riskkit.detection import DetectorOption, PartitionedDetector
 from riskkit.errors import InputError
 from riskkit_detectors.drift_calendar import Promotion, PromotionCalendar, load_calendar
 from riskkit_detectors.drift_checks import (
@@ -38,13 +38,21 @@ from riskkit_detectors.drift_checks import (
     check_volume,
 )
 from riskkit_detectors.drift_features import parse_window, timestamps
+from riskkit_detectors.drift_partitions import (
+    DriftScan,
+    merge_windowed,
+    plan_windows,
+    scan_lines,
+)
 from riskkit_detectors.drift_results import Scope, WindowOutcome, assemble_result, traffic_severity
 from riskkit_detectors.drift_stats import robust_reference
 from riskkit_detectors.drift_windows import (
-    EncodedOrders,
+    OrderLines,
     WindowedOrders,
+    WindowPlan,
     count_windows,
     encode_orders,
+    order_lines,
 )
 
 __all__ = ["TrafficDriftDetector", "traffic_severity"]
@@ -68,7 +76,7 @@ def _promotion_pattern(promo: Promotion) -> tuple[object, ...]:
     return (promo.kind, promo.skus, promo.audience, promo.start.time(), promo.end - promo.start)
 
 
-class TrafficDriftDetector(Detector):
+class TrafficDriftDetector(PartitionedDetector):
     """Shifts in channel, platform, new accounts, hours, basket, region, coupons, volume.
 
     Parameters
@@ -162,8 +170,7 @@ class TrafficDriftDetector(Detector):
             return kind
         return f"{kind} {start:%H:%M}"
 
-    def fit(self, orders: pd.DataFrame) -> Self:
-        """Bin ``orders`` into windows and test every window against its reference."""
+    def _check(self, orders: pd.DataFrame) -> pd.Timedelta:
         from riskkit.errors import UsageError
 
         if self.reference_windows < 1:
@@ -171,8 +178,42 @@ class TrafficDriftDetector(Detector):
         for column in ("order_id", "buyer_id", "created_at"):
             if column not in orders.columns:
                 raise InputError(f"the order frame has no {column!r} column", column=column)
+        return parse_window(self.window)
+
+    def _calendar(self) -> PromotionCalendar:
+        return load_calendar(self.calendar) if self.calendar else PromotionCalendar()
+
+    def _lines(self, orders: pd.DataFrame) -> OrderLines:
+        created = timestamps(orders, "created_at")
+        return order_lines(orders, self._set_aside(self._calendar(), orders, created))
+
+    def scan_partition(self, orders: pd.DataFrame) -> DriftScan:
+        self._check(orders)
+        return scan_lines(self._lines(orders))
+
+    def plan_partitions(self, scans: list[Any]) -> WindowPlan | None:
         window = parse_window(self.window)
-        calendar = load_calendar(self.calendar) if self.calendar else PromotionCalendar()
+        return plan_windows(scans, window, self.by_shop, self.min_orders, MAX_SHOP_SCOPES)
+
+    def summarise_partition(
+        self, orders: pd.DataFrame, plan: WindowPlan | None
+    ) -> dict[str, WindowedOrders]:
+        """Window counts of this partition per scope: ``all`` and each of the plan's shops."""
+        self._check(orders)
+        if plan is None:
+            return {}
+        encoded = encode_orders(self._lines(orders), plan)
+        scopes: dict[str, WindowedOrders] = {"all": count_windows(encoded)}
+        if encoded.shop is not None:
+            for code, shop in enumerate(plan.shops):
+                scopes[shop] = count_windows(encoded, np.flatnonzero(encoded.shop == code))
+        return scopes
+
+    def fit_summaries(
+        self, summaries: list[dict[str, WindowedOrders]], plan: WindowPlan | None
+    ) -> Self:
+        """Add up the partitions' window counts and test every window against its reference."""
+        calendar = self._calendar()
         thresholds = DriftThresholds(
             psi=self.psi_threshold,
             wasserstein=self.wasserstein_threshold,
@@ -180,34 +221,13 @@ class TrafficDriftDetector(Detector):
             min_orders=self.min_orders,
         )
         scopes: list[Scope] = []
-        if not orders.empty:
-            created = timestamps(orders, "created_at")
-            encoded = encode_orders(orders, window, self._set_aside(calendar, orders, created))
-            for scope, rows in self._scopes(encoded):
-                binned = count_windows(encoded, rows)
+        if plan is not None:
+            for scope in ["all", *plan.shops]:
+                binned = merge_windowed([summary[scope] for summary in summaries])
                 scopes.append(Scope(scope, binned, self._evaluate(binned, calendar, thresholds)))
         self.result_ = assemble_result(self.window, self.reference_windows, scopes)
         self.windows_ = self.result_.tables["windows.csv"]
         return self
-
-    def _scopes(self, encoded: EncodedOrders) -> list[tuple[str, np.ndarray | None]]:
-        """``all``, then each shop busy enough that its average window could be tested."""
-        scopes: list[tuple[str, np.ndarray | None]] = [("all", None)]
-        if not self.by_shop or encoded.shop is None or len(encoded.shops) < 2:
-            return scopes
-        codes = encoded.shop
-        known = codes >= 0
-        per_shop = np.bincount(codes[known], minlength=len(encoded.shops))
-        busy = np.flatnonzero(per_shop / max(len(encoded.starts), 1) >= self.min_orders)
-        if busy.size == 0:
-            return scopes
-        key = np.where(known, codes, len(encoded.shops))  # unknown shop sorts last
-        by_shop = np.argsort(key, kind="stable")
-        bounds = np.searchsorted(key[by_shop], np.arange(len(encoded.shops) + 1))
-        # the busiest shops first; a cap keeps the run linear in the data, not in shops
-        for shop in busy[np.argsort(-per_shop[busy], kind="stable")][:MAX_SHOP_SCOPES]:
-            scopes.append((encoded.shops[shop], by_shop[bounds[shop] : bounds[shop + 1]]))
-        return scopes
 
     def _set_aside(
         self, calendar: PromotionCalendar, orders: pd.DataFrame, created: pd.Series

@@ -259,6 +259,7 @@ def run_detectors(
             summary.detectors[detector.name] = run
             fitted_detectors[detector.name] = detector
         # Engines may finish detectors in any order; outputs list them as asked.
+        summary.engine = {**runner.describe(), "partitions": read.partitions}
         order = [detector.name for detector in detectors]
         summary.detectors = {name: summary.detectors[name] for name in order}
         detectors = [fitted_detectors[name] for name in order]

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,9 +122,38 @@ def test_dask_engine_on_a_local_cluster_finds_what_pandas_finds(
     assert summary["engine"]["name"] == "dask"
     assert summary["engine"]["workers"] == 2
     assert summary["engine"]["partitions"] == PARTS
+    assert summary["engine"]["fitted_by_partition"] == ["traffic-drift"]
     assert summary["rejected_rows"] == 2
     assert summary["detectors"]["brushing"]["flagged_orders"] > 0
     assert summary["detectors"]["coupon-abuse"]["flagged_orders"] > 0
+
+
+def test_orders_split_across_files_are_fitted_whole(
+    partitioned: Path, pandas_run: Path, tmp_path: Path
+) -> None:
+    """A file boundary inside an order: drift cannot add up partitions, so it
+    is fitted on the whole data, and still finds what pandas finds."""
+    lines = pd.concat(
+        [pd.read_csv(p, dtype=str, keep_default_na=False) if p.endswith(".csv")
+         else pd.read_parquet(p) for p in _files(partitioned)],
+        ignore_index=True,
+    )  # fmt: skip
+    multi_line = lines["order_id"].duplicated(keep=False).to_numpy()
+    cut = int(np.flatnonzero(multi_line & lines["order_id"].duplicated().to_numpy())[100])
+    folder = tmp_path / "split"
+    folder.mkdir()
+    lines.iloc[:cut].to_csv(folder / "a.csv", index=False)
+    lines.iloc[cut:].to_csv(folder / "b.csv", index=False)
+    out = tmp_path / "out"
+    result = _riskkit(
+        "detect", "traffic-drift", str(folder), "--out", str(out), "--engine", "dask", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["engine"]["fitted_by_partition"] == []
+    assert "orders are split across input files" in result.stderr
+    name = "traffic-drift"
+    for table in ("windows.csv", "findings.csv", "findings.jsonl"):
+        assert (out / name / table).read_bytes() == (pandas_run / name / table).read_bytes()
 
 
 def _free_port() -> int:
