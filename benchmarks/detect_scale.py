@@ -9,6 +9,7 @@ client, nannies and workers included), sampled every 0.2 s.
 
     python benchmarks/detect_scale.py --sizes 100000 1000000 10000000
     python benchmarks/detect_scale.py --sizes 1000000 --engines dask --memory-limit 2GB
+    python benchmarks/detect_scale.py --sizes 10000000 --parts 16 --data /var/tmp/scale ...
 
 Target (issue #8): ``detect all`` at 10M order lines in <= 120 s and <= 8 GB
 on 2 cores, with a ratio to the floor that does not grow with size.
@@ -100,6 +101,16 @@ def write_parts(rows: int, seed: int, parts: int, folder: Path) -> list[Path]:
     return paths
 
 
+def _exports(size: int, args: argparse.Namespace, scratch: Path) -> list[Path]:
+    if args.data is None:
+        return write_parts(size, args.seed, args.parts, scratch)
+    home = args.data / str(size)
+    if not (home / "parts").is_dir():
+        home.mkdir(parents=True, exist_ok=True)
+        write_parts(size, args.seed, args.parts, home)
+    return sorted((home / "parts").glob("part-*.csv"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -109,6 +120,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Dask workers.")
     parser.add_argument("--memory-limit", default=None, help="Per Dask worker.")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="Keep the generated exports here (DIR/<lines>/parts) and reuse them on the next run.",
+    )
     args = parser.parse_args()
     names = args.detectors or [*sorted(available_detectors()), "all"]
 
@@ -118,7 +135,7 @@ def main() -> None:
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="riskkit-scale-") as tmp:
             folder = Path(tmp)
-            parts = write_parts(size, args.seed, args.parts, folder)
+            parts = _exports(size, args, folder)
             floor = measure(
                 [sys.executable, "-c", FLOOR_SCRIPT, *map(str, parts)], folder / "floor.log"
             )

@@ -138,6 +138,11 @@ class RunMetrics:
         except GateFailed:
             self.mark_success()
             raise
+        except BaseException:
+            # A failed run leaves the last success out of what it pushes, so
+            # ``pushadd`` keeps the previous success in the Pushgateway.
+            self.registry.unregister(self.last_success)
+            raise
         else:
             self.mark_success()
         finally:

@@ -407,8 +407,8 @@ def _freshness(layout: _Layout, options: DashboardOptions) -> None:
     layout.stat(
         "Hours since the last successful run",
         f"Red from {options.stale_hours} h (RiskkitJobStale). No value: no success in "
-        f"{_FRESHNESS_WINDOW}. A failed run pushes its success timestamp as 0, hence the "
-        "maximum over the window.",
+        f"{_FRESHNESS_WINDOW}. A textfile from a failed run has no success timestamp, "
+        "hence the maximum over the window.",
         targets,
         _red_from(options.stale_hours),
         unit="h",

@@ -6,10 +6,10 @@ Two facts about how batch metrics arrive shape every expression here:
   a "counter" such as ``riskkit_detect_flagged_orders_total`` holds *that run's*
   count until the next run replaces it.  ``rate()``/``increase()`` would misread
   every new run as a counter reset, so the rules compare values over time instead;
-* a failed run pushes ``*_last_success_timestamp_seconds`` as 0 (the gauge is never
-  set), overwriting the previous success.  Staleness therefore looks at the
-  highest timestamp seen over the whole window, not the current value, so it
-  means exactly "no success within N hours".
+* a failed run leaves ``*_last_success_timestamp_seconds`` out: the Pushgateway
+  keeps the previous success, but a textfile from a failed run has none.  Staleness therefore looks at the highest
+  timestamp seen over the whole window, not the current value, so it means
+  exactly "no success within N hours".
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def stale_job_rule(group: str, options: RuleOptions) -> dict[str, Any]:
         f"`{command}` has not succeeded for {hours}h",
         f"No successful `{command}` run within {hours}h "
         f"({last_success_metric(group)}). Check the scheduler and the job's exit code: "
-        "a failed run still pushes its metrics, with the success timestamp at 0.",
+        "a failed run still pushes its other metrics, without a success timestamp.",
         riskkit_job=f"riskkit_{group}",
     )
 

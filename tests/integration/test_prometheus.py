@@ -77,12 +77,38 @@ def test_failed_push_is_a_warning_and_results_are_kept(tmp_path: Path) -> None:
     assert "riskkit_orders_rows_read_total 2.0" in textfile.read_text()
 
 
-def test_last_success_is_not_set_on_failure(tmp_path: Path) -> None:
+def test_a_failed_run_exports_no_last_success(tmp_path: Path) -> None:
     metrics = RunMetrics("detect brushing", textfile=tmp_path / "m.prom")
     with pytest.raises(RuntimeError), metrics.run():
+        metrics.counter("riskkit_detect_orders_total", "Orders.").inc(3)
         raise RuntimeError("boom")
     text = (tmp_path / "m.prom").read_text()
-    assert "riskkit_detect_last_success_timestamp_seconds 0.0" in text
+    assert "riskkit_detect_orders_total 3.0" in text
+    assert "last_success" not in text
+
+
+def test_a_failed_run_keeps_the_previous_success_in_the_pushgateway(tmp_path: Path) -> None:
+    import urllib.request
+
+    def pushed(gateway: str) -> str:
+        with urllib.request.urlopen(gateway + "/metrics", timeout=5) as response:
+            return str(response.read().decode())
+
+    with promstack.pushgateway(tmp_path) as gateway:
+        with RunMetrics("detect", pushgateway=gateway).run() as ok:
+            ok.counter("riskkit_detect_orders_total", "Orders.").inc(5)
+        success = [
+            line
+            for line in pushed(gateway).splitlines()
+            if line.startswith("riskkit_detect_last_success_timestamp_seconds")
+        ]
+        assert len(success) == 1 and float(success[0].split()[-1]) > 1.7e9
+        with pytest.raises(RuntimeError), RunMetrics("detect", pushgateway=gateway).run() as bad:
+            bad.counter("riskkit_detect_orders_total", "Orders.").inc(7)
+            raise RuntimeError("boom")
+        body = pushed(gateway)
+        assert success[0] in body.splitlines()  # the earlier success, unchanged
+        assert 'riskkit_detect_orders_total{instance="",job="riskkit_detect"} 7' in body
 
 
 def test_textfile_exposition_passes_promtool(tmp_path: Path) -> None:
