@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskkit.errors import InputError
 from riskkit.orders.schema import COLUMN_KIND, IDENTITY_COLUMNS, REQUIRED_COLUMNS
 
 __all__ = ["Normalised", "normalise"]
 
+_COMMON_LAYOUT = "%Y-%m-%d %H:%M:%S"
 _OFFSET = re.compile(r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$")
 _FALLBACK_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
@@ -70,13 +73,19 @@ def _parse_timestamps(series: pd.Series) -> pd.Series:
             return localised.astype("datetime64[ns]")
         return series.astype("datetime64[ns]")
     text = series.astype("str") if series.dtype != "str" else series
+    # Most exports write one layout; pyarrow parses it without building ten
+    # million Python strings.  Any other cell goes through pandas below.
+    parsed = _parse_common_layout(text)
+    pending = parsed.isna() & text.notna()
+    if not bool(pending.any()):
+        return parsed
     try:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        iso = pd.to_datetime(text[pending], format="ISO8601", errors="coerce")
     except ValueError:  # mixed UTC offsets: take every cell's wall clock below
-        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    parsed = parsed.astype("datetime64[ns]")
+        iso = pd.Series(pd.NaT, index=text.index[pending], dtype="datetime64[ns]")
+    if getattr(iso.dt, "tz", None) is not None:
+        iso = iso.dt.tz_localize(None)
+    parsed[pending] = iso.astype("datetime64[ns]")
     pending = parsed.isna() & text.notna()
     if not bool(pending.any()):
         return parsed
@@ -91,6 +100,17 @@ def _parse_timestamps(series: pd.Series) -> pd.Series:
         retry[missing] = pd.to_datetime(rest[missing], format=fmt, errors="coerce")
     parsed[pending] = retry.astype("datetime64[ns]")
     return parsed
+
+
+def _parse_common_layout(text: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD HH:MM:SS`` cells parsed by pyarrow; NaT for every other cell."""
+    try:
+        cells = pa.array(text.array)
+        parsed = pc.strptime(cells, format=_COMMON_LAYOUT, unit="ns", error_is_null=True)
+        values = parsed.to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    return pd.Series(values, index=text.index, dtype="datetime64[ns]")
 
 
 def _parse_numbers(series: pd.Series) -> pd.Series:
