@@ -164,28 +164,34 @@ def _free_port() -> int:
 
 @pytest.fixture
 def dask_cluster(tmp_path: Path) -> Iterator[str]:
-    """A scheduler and two single-thread workers from Dask's own commands, on loopback."""
+    """A scheduler and two single-thread workers from Dask's own commands (``dask
+    scheduler``, ``dask worker``, run as modules of this interpreter), on loopback."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     with (tmp_path / "cluster.log").open("w") as log:
         scheduler = subprocess.Popen(
-            ["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            [
+                sys.executable, "-m", "distributed.cli.dask_scheduler",
+                "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+            ],
             stdout=subprocess.DEVNULL, stderr=log, env=env,
         )  # fmt: skip
         workers = subprocess.Popen(
             [
-                "dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
+                sys.executable, "-m", "distributed.cli.dask_worker", address,
+                "--nworkers", "2", "--nthreads", "1",
                 "--no-dashboard", "--local-directory", str(tmp_path / "workers"),
             ],
             stdout=subprocess.DEVNULL, stderr=log, env=env,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
+        # Ready when the scheduler has logged both workers' registration.
+        deadline = time.monotonic() + 90
+        log_file = tmp_path / "cluster.log"
+        while log_file.read_text(errors="replace").count("Register worker") < 2:
+            assert time.monotonic() < deadline, log_file.read_text(errors="replace")[-2000:]
+            assert scheduler.poll() is None and workers.poll() is None
             time.sleep(0.2)
         yield address
     finally:
