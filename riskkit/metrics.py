@@ -3,8 +3,11 @@
 Batch commands build a :class:`RunMetrics` for the run: a fresh registry
 (so nothing leaks between runs in one process), job ``riskkit_<command>``,
 ``pushadd`` to a Pushgateway in a ``finally`` and a
-``riskkit_<job>_last_success_timestamp_seconds`` gauge set only when the
-run succeeded.  ``--metrics-textfile`` writes the same exposition for
+``riskkit_<job>_last_success_timestamp_seconds`` gauge exported only when the
+run succeeded.  Each run pushes to the group ``job`` + ``run`` (the detectors,
+the policy, the runbook and tier, the scenario, or ``--metrics-run``), so
+scheduled runs of one command with different targets do not replace each
+other's series.  ``--metrics-textfile`` writes the same exposition for
 node_exporter's textfile collector (atomically, as node_exporter requires).
 
 Labels come only from fixed sets (detector, severity, policy, phase...),
@@ -34,11 +37,13 @@ from prometheus_client.exposition import pushadd_to_gateway
 from riskkit.atomic import write_bytes
 from riskkit.errors import UsageError
 
-__all__ = ["PUSHGATEWAY_ENV", "RunMetrics", "job_name"]
+__all__ = ["PUSHGATEWAY_ENV", "RUN_LABEL", "RunMetrics", "job_name"]
 
 log = logging.getLogger(__name__)
 
 PUSHGATEWAY_ENV = "RISKKIT_PUSHGATEWAY"
+# The Pushgateway grouping label that keeps runs of one command apart.
+RUN_LABEL = "run"
 
 # ``*_created`` series double every counter in a Pushgateway for no benefit to
 # batch jobs, whose last-success timestamp already says when they ran.
@@ -61,8 +66,12 @@ class RunMetrics:
         pushgateway: str | None = None,
         textfile: str | Path | None = None,
         push_timeout: float = 5.0,
+        run_name: str | None = None,
     ) -> None:
         self.job = job_name(command)
+        if run_name is not None and not run_name.strip():
+            raise UsageError("--metrics-run must not be empty")
+        self.run_name = run_name.strip() if run_name else None
         self.registry = CollectorRegistry()
         self.pushgateway = pushgateway or os.environ.get(PUSHGATEWAY_ENV) or None
         self.textfile = Path(textfile) if textfile else None
@@ -72,6 +81,7 @@ class RunMetrics:
             )
         self.push_timeout = push_timeout
         self.push_error: str | None = None
+        self.succeeded = False
         self._metrics: dict[str, Counter | Gauge | Histogram] = {}
         self.last_success = self.gauge(
             f"{self.job}_last_success_timestamp_seconds",
@@ -108,11 +118,22 @@ class RunMetrics:
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
+    @property
+    def grouping_key(self) -> dict[str, str]:
+        """The Pushgateway group below the job: ``{"run": ...}`` when the run has a name."""
+        return {RUN_LABEL: self.run_name} if self.run_name else {}
+
     def mark_success(self) -> None:
+        self.succeeded = True
         self.last_success.set(time.time())
 
     def flush(self) -> None:
         """Write the textfile and push; a failed push is a warning, never fatal."""
+        if not self.succeeded and self.last_success in self._metrics.values():
+            # An unsuccessful run leaves the last success out of what it pushes, so
+            # ``pushadd`` keeps the previous success in the Pushgateway.
+            self.registry.unregister(self.last_success)
+            self._metrics = {k: m for k, m in self._metrics.items() if m is not self.last_success}
         if self.textfile is not None:
             write_bytes(self.textfile, self.exposition())
         if self.pushgateway:
@@ -121,6 +142,7 @@ class RunMetrics:
                     self.pushgateway,
                     job=self.job,
                     registry=self.registry,
+                    grouping_key=self.grouping_key,
                     timeout=self.push_timeout,
                 )
             except Exception as exc:  # any network failure: keep the run's results
@@ -137,11 +159,6 @@ class RunMetrics:
             yield self
         except GateFailed:
             self.mark_success()
-            raise
-        except BaseException:
-            # A failed run leaves the last success out of what it pushes, so
-            # ``pushadd`` keeps the previous success in the Pushgateway.
-            self.registry.unregister(self.last_success)
             raise
         else:
             self.mark_success()

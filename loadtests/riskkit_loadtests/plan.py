@@ -54,6 +54,7 @@ class LoadTestOptions:
     data_dir: Path | None = None
     pushgateway: str | None = None
     metrics_textfile: Path | None = None
+    metrics_run: str | None = None
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     poisson: bool = False

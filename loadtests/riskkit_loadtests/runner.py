@@ -117,7 +117,10 @@ def run_loadtest(options: LoadTestOptions) -> RunOutcome:
         (raw / stale).unlink(missing_ok=True)
     data = load_test_data(options.data_dir, options.run_id, _users_needed(options, shape, pool))
     metrics = RunMetrics(
-        "loadtest", pushgateway=options.pushgateway, textfile=options.metrics_textfile
+        "loadtest",
+        pushgateway=options.pushgateway,
+        textfile=options.metrics_textfile,
+        run_name=options.metrics_run or options.scenario,
     )
     run_data = RunData()
     collector = LoadTestCollector(run_data, shape, options.open_model)

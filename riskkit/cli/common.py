@@ -29,7 +29,16 @@ SEVERITIES = ("low", "medium", "high")
 
 
 def metrics_options(func: F) -> F:
-    """``--pushgateway URL`` and ``--metrics-textfile PATH.prom`` for batch commands."""
+    """``--pushgateway URL``, ``--metrics-run NAME`` and ``--metrics-textfile PATH.prom``
+    for batch commands."""
+    func = click.option(
+        "--metrics-run",
+        default=None,
+        metavar="NAME",
+        help="Pushgateway group label `run` (default: what the run covers, e.g. the "
+        "detector, policy, runbook:tier or scenario). Runs with different names keep "
+        "their own series.",
+    )(func)
     func = click.option(
         "--metrics-textfile",
         type=click.Path(dir_okay=False),

@@ -78,13 +78,19 @@ def run_command(
     show_pii: bool,
     pushgateway: str | None,
     metrics_textfile: str | None,
+    metrics_run: str | None,
 ) -> None:
     """Check an evidence folder; write results.json, report.html, report.md, junit.xml."""
     from riskkit.comply import RunOptions, gate_failures, run_compliance, write_outputs
     from riskkit.comply.outputs import record_metrics, summary
     from riskkit.metrics import RunMetrics
 
-    metrics = RunMetrics("comply", pushgateway=pushgateway, textfile=metrics_textfile)
+    metrics = RunMetrics(
+        "comply",
+        pushgateway=pushgateway,
+        textfile=metrics_textfile,
+        run_name=metrics_run or (f"{policy}@{jurisdiction}" if jurisdiction else policy),
+    )
     with metrics.run():
         result = run_compliance(
             RunOptions(

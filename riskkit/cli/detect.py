@@ -161,9 +161,15 @@ def _render(summary: DetectRunSummary, as_json: bool) -> None:
     click.echo(f"outputs in {summary.out_dir}")
 
 
-def _run(names: list[str], kwargs: dict[str, Any], params: dict[str, dict[str, Any]]) -> None:
-    command = "detect " + (names[0] if len(names) == 1 else "all")
-    metrics = RunMetrics(command, kwargs["pushgateway"], kwargs["metrics_textfile"])
+def _run(
+    names: list[str], kwargs: dict[str, Any], params: dict[str, dict[str, Any]], run: str
+) -> None:
+    metrics = RunMetrics(
+        f"detect {run}",
+        kwargs["pushgateway"],
+        kwargs["metrics_textfile"],
+        run_name=kwargs["metrics_run"] or run,
+    )
     try:
         summary = run_detectors(
             names,
@@ -195,7 +201,7 @@ def _detector_command(name: str, cls: type[Detector]) -> click.Command:
 
     def callback(**kwargs: Any) -> None:
         params = {k: kwargs.pop(k) for k in option_names}
-        _run([name], kwargs, {name: {k: v for k, v in params.items() if v is not None}})
+        _run([name], kwargs, {name: {k: v for k, v in params.items() if v is not None}}, name)
 
     callback = _common_options(callback)
     for option in reversed(cls.options):
@@ -215,7 +221,7 @@ def _all_command() -> click.Command:
             names.append(name)
         if not names:
             raise UsageError("no detector could be loaded")
-        _run(names, kwargs, {})
+        _run(names, kwargs, {}, "all")
 
     return click.command(
         "all", help="Run every installed detector (each with its default parameters)."

@@ -84,6 +84,7 @@ def run_command(
     runbooks_dir: Path | None,
     pushgateway: str | None,
     metrics_textfile: str | None,
+    metrics_run: str | None,
     as_json: bool,
 ) -> None:
     """Run RUNBOOK (an id from `riskkit drill list`, or a YAML file) at --tier."""
@@ -112,7 +113,12 @@ def run_command(
         return
     if out_dir is None:
         raise UsageError("--out DIR is required (journal.json and report.html go there)")
-    metrics = RunMetrics("drill", pushgateway=pushgateway, textfile=metrics_textfile)
+    metrics = RunMetrics(
+        "drill",
+        pushgateway=pushgateway,
+        textfile=metrics_textfile,
+        run_name=metrics_run or f"{loaded.runbook.id}:{options.tier}",
+    )
     with metrics.run():
         result = run_drill(loaded, options)
         record_drill_metrics(metrics, result.journal)

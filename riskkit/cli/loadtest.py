@@ -158,6 +158,7 @@ def _options(params: dict[str, Any], out: str, **extra: Any) -> Any:
         api_map=Path(params["api_map"]) if params["api_map"] else None,
         data_dir=Path(params["data_dir"]) if params["data_dir"] else None,
         pushgateway=params.get("pushgateway"),
+        metrics_run=params.get("metrics_run"),
         metrics_textfile=Path(params["metrics_textfile"])
         if params.get("metrics_textfile")
         else None,

@@ -37,6 +37,7 @@ def check(
     as_json: bool,
     pushgateway: str | None,
     metrics_textfile: str | None,
+    metrics_run: str | None,
 ) -> None:
     """Show the detected format, rows, date range, signals and every problem.
 
@@ -45,7 +46,9 @@ def check(
     from riskkit.metrics import RunMetrics
     from riskkit.orders.check import check_orders
 
-    metrics = RunMetrics("orders check", pushgateway=pushgateway, textfile=metrics_textfile)
+    metrics = RunMetrics(
+        "orders check", pushgateway=pushgateway, textfile=metrics_textfile, run_name=metrics_run
+    )
     with metrics.run():
         report = check_orders(list(inputs), fmt=fmt, columns=columns, metrics=metrics)
     if as_json:

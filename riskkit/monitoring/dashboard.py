@@ -403,7 +403,7 @@ def _freshness(layout: _Layout, options: DashboardOptions) -> None:
     for group in BATCH_COMMANDS:
         metric = select(last_success_metric(group), options.scope)
         expr = f"(time() - max_over_time({metric}[{_FRESHNESS_WINDOW}])) / 3600"
-        targets.append(_target(expr, group))
+        targets.append(_target(expr, group + " {{run}}"))
     layout.stat(
         "Hours since the last successful run",
         f"Red from {options.stale_hours} h (RiskkitJobStale). No value: no success in "

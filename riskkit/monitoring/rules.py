@@ -29,6 +29,8 @@ __all__ = ["RuleOptions", "alerting_rules", "render_rules"]
 # The flagged-orders baseline ends this long ago, so the run being judged (whose
 # value stays in the Pushgateway until the next daily run) is not part of it.
 BASELINE_OFFSET = "1d"
+# Names the Pushgateway group (``run``: detector, policy, ...) when the series has one.
+_RUN_SUFFIX = "{{ with $labels.run }} ({{ . }}){{ end }}"
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,8 @@ def stale_job_rule(group: str, options: RuleOptions) -> dict[str, Any]:
         "RiskkitJobStale",
         expr,
         options,
-        f"`{command}` has not succeeded for {hours}h",
-        f"No successful `{command}` run within {hours}h "
+        f"`{command}`{_RUN_SUFFIX} has not succeeded for {hours}h",
+        f"No successful `{command}` run{_RUN_SUFFIX} within {hours}h "
         f"({last_success_metric(group)}). Check the scheduler and the job's exit code: "
         "a failed run still pushes its other metrics, without a success timestamp.",
         riskkit_job=f"riskkit_{group}",

@@ -129,3 +129,68 @@ def test_textfile_must_end_in_prom(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert ".prom" in result.stderr
+
+
+def _pushed(gateway: str) -> list[str]:
+    import urllib.request
+
+    with urllib.request.urlopen(gateway + "/metrics", timeout=5) as response:
+        return str(response.read().decode()).splitlines()
+
+
+def test_runs_of_one_command_keep_their_own_series_in_the_pushgateway(tmp_path: Path) -> None:
+    export = exports.write_canonical(tmp_path)
+    with promstack.pushgateway(tmp_path) as gateway:
+        for name in ("brushing", "coupon-abuse", "brushing"):
+            result = CliRunner().invoke(
+                cli,
+                [
+                    *("detect", name, str(export)),
+                    "--out",
+                    str(tmp_path / name),
+                    "--pushgateway",
+                    gateway,
+                ],
+            )
+            assert result.exit_code == 0, result.output
+        renamed = CliRunner().invoke(
+            cli,
+            [
+                *("orders", "check", str(export)),
+                "--pushgateway",
+                gateway,
+                "--metrics-run",
+                "shop-a/daily",
+            ],
+        )
+        assert renamed.exit_code == 0, renamed.output
+        body = _pushed(gateway)
+    flagged = [line for line in body if line.startswith("riskkit_detect_flagged_orders_total{")]
+    # the coupon-abuse run did not replace brushing's series, and brushing's rerun
+    # replaced only its own
+    assert [line.split("}")[0] for line in flagged] == [
+        'riskkit_detect_flagged_orders_total{detector="brushing",instance="",'
+        'job="riskkit_detect",run="brushing"',
+        'riskkit_detect_flagged_orders_total{detector="coupon-abuse",instance="",'
+        'job="riskkit_detect",run="coupon-abuse"',
+    ]
+    success = [line for line in body if line.startswith("riskkit_detect_last_success")]
+    assert len(success) == 2
+    assert any('run="shop-a/daily"' in line for line in body if "riskkit_orders_rows" in line)
+
+
+def test_an_empty_metrics_run_is_a_usage_error(tmp_path: Path) -> None:
+    export = exports.write_canonical(tmp_path)
+    result = CliRunner().invoke(cli, ["orders", "check", str(export), "--metrics-run", " "])
+    assert result.exit_code == 2
+    assert "--metrics-run" in result.stderr
+
+
+def test_a_run_flushed_without_success_exports_no_last_success(tmp_path: Path) -> None:
+    # the load-test runner flushes by hand and marks only valid runs successful
+    metrics = RunMetrics("loadtest", textfile=tmp_path / "m.prom")
+    metrics.gauge("riskkit_loadtest_gate_passed", "Gate.").set(0)
+    metrics.flush()
+    text = (tmp_path / "m.prom").read_text()
+    assert "riskkit_loadtest_gate_passed 0.0" in text
+    assert "last_success" not in text

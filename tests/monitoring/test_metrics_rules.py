@@ -124,6 +124,13 @@ def _annotations(rule: dict[str, Any], labels: dict[str, str], value: float | No
     """The rule's annotations as Prometheus renders them for ``labels`` and ``value``."""
 
     def render(text: str) -> str:
+        text = re.sub(
+            r"\{\{ with \$labels\.(\w+) \}\}(.*?)\{\{ end \}\}",
+            lambda m: (
+                m.group(2).replace("{{ . }}", labels[m.group(1)]) if labels.get(m.group(1)) else ""
+            ),
+            text,
+        )
         text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m.group(1)], text)
         return text.replace("{{ $value }}", f"{value:g}" if value is not None else "")
 
@@ -164,6 +171,14 @@ def _unit_tests(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {"series": 'riskkit_detect_last_success_timestamp_seconds{job="riskkit_detect"}',
          "values": "0+300x24"},
     ]  # fmt: skip
+    # two scheduled runs of one command, kept apart by the Pushgateway's ``run`` group:
+    # brushing succeeds every 5 minutes, coupon abuse succeeded once, 60 s in
+    one_run_stale = [
+        {"series": 'riskkit_detect_last_success_timestamp_seconds{job="riskkit_detect",run="brushing"}',
+         "values": "0+300x480"},
+        {"series": 'riskkit_detect_last_success_timestamp_seconds{job="riskkit_detect",run="coupon-abuse"}',
+         "values": "60x480"},
+    ]  # fmt: skip
     baseline = 8 * SAMPLES_PER_DAY_5M
     flagged = 'riskkit_detect_flagged_orders_total{{job="riskkit_detect",detector="{}"}}'
     jumps = [
@@ -191,6 +206,7 @@ def _unit_tests(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     missed = {"runbook": "checkout-outage", "tier": "P1", "phase": "acknowledge"}
     # the finding's own severity survives as finding_severity (severity is the alert's)
     rising = {"policy": "pricing-labels", "finding_severity": "high", "status": "fail"}
+    never_comply = _expect(rules, "RiskkitJobStale", {}, riskkit_job="riskkit_comply")
     return [
         {
             "interval": "5m",
@@ -212,6 +228,19 @@ def _unit_tests(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "alert_rule_test": [
                 _case("1h", "RiskkitJobStale", [
                     _expect(rules, "RiskkitJobStale", {}, riskkit_job="riskkit_comply"),
+                ]),
+            ],
+        },
+        {
+            "interval": "5m",
+            "input_series": one_run_stale,
+            "alert_rule_test": [
+                # (comply never reported here: that one fires throughout)
+                _case("25h", "RiskkitJobStale", [never_comply]),
+                _case("26h10m", "RiskkitJobStale", [
+                    _expect(rules, "RiskkitJobStale", {**detect, "run": "coupon-abuse"},
+                            riskkit_job="riskkit_detect"),
+                    never_comply,
                 ]),
             ],
         },
