@@ -96,7 +96,7 @@ def test_live_drill_with_prometheus_and_pushgateway(
     assert all(r["ok"] for r in journal["rollbacks"])
     assert shop.get("/admin/faults").json()["faults"] == []
     assert (
-        'riskkit_drill_phase_seconds{instance="",job="riskkit_drill",phase="detect",runbook="live-test",tier="P1"}'
+        'riskkit_drill_phase_seconds{instance="",job="riskkit_drill",phase="detect",run="live-test:P1",runbook="live-test",tier="P1"}'
         in pushed
     )
     assert "riskkit_drill_last_success_timestamp_seconds" in pushed

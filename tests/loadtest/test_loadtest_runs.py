@@ -142,11 +142,11 @@ def test_flash_sale_never_oversells(clean_shop: str, tmp_path: Path) -> None:
     stats = admin(clean_shop, "GET", "/admin/stats")
     assert stats["stock"]["HOT-001"] >= 0
     assert (
-        'riskkit_loadtest_gate_passed{gate="flash_sale.not_oversold",instance="",job="riskkit_loadtest"} 1'
+        'riskkit_loadtest_gate_passed{gate="flash_sale.not_oversold",instance="",job="riskkit_loadtest",run="flash-sale"} 1'
         in pushed
     )
     assert (
-        'riskkit_loadtest_requests_total{instance="",job="riskkit_loadtest",step="checkout"}'
+        'riskkit_loadtest_requests_total{instance="",job="riskkit_loadtest",run="flash-sale",step="checkout"}'
         in pushed
     )
 
