@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from riskkit import __version__
 from riskkit.atomic import write_text
+from riskkit.charts import line_svg
 
 __all__ = ["bar_svg", "histogram_svg", "line_svg", "render_html", "write_report"]
 
@@ -107,29 +108,6 @@ def histogram_svg(values: Sequence[float], title: str, bins: int = 40, xlabel: s
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         ax.set_yscale("log")
-
-    return _figure_svg(draw)
-
-
-def line_svg(
-    x: Sequence[Any],
-    series: Mapping[str, Sequence[float]],
-    title: str,
-    marks: Sequence[Any] = (),
-    ylabel: str = "",
-) -> Markup:
-    """Lines over ``x``; ``marks`` are x positions shaded red (drifted windows, faults)."""
-
-    def draw(ax: Any) -> None:
-        for label, ys in series.items():
-            ax.plot(list(x), list(ys), label=label, linewidth=1.2)
-        for mark in marks:
-            ax.axvline(mark, color="#c44e52", alpha=0.35, linewidth=4)
-        ax.set_title(title)
-        ax.set_ylabel(ylabel)
-        if len(series) > 1:
-            ax.legend(fontsize=7, loc="best")
-        ax.tick_params(axis="x", labelsize=7, rotation=30)
 
     return _figure_svg(draw)
 
