@@ -33,6 +33,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.exposition import pushadd_to_gateway
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from riskkit.atomic import write_bytes
 from riskkit.errors import UsageError
@@ -55,6 +57,28 @@ def job_name(command: str) -> str:
     """``detect brushing`` -> ``riskkit_detect`` (the command group is the job)."""
     first = command.strip().split()[0] if command.strip() else "run"
     return "riskkit_" + first.replace("-", "_")
+
+
+class _WithLabels(Collector):
+    """A registry's families with extra labels on every sample.
+
+    A textfile has no Pushgateway group, so the run's ``run`` label goes into
+    the samples themselves: two scheduled runs writing their own ``.prom``
+    files then never expose the same series (node_exporter refuses that).
+    """
+
+    def __init__(self, registry: CollectorRegistry, labels: dict[str, str]) -> None:
+        self.registry = registry
+        self.labels = labels
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.registry.collect():
+            labelled = Metric(family.name, family.documentation, family.type, family.unit)
+            labelled.samples = [
+                sample._replace(labels={**sample.labels, **self.labels})
+                for sample in family.samples
+            ]
+            yield labelled
 
 
 class RunMetrics:
@@ -116,7 +140,10 @@ class RunMetrics:
         return self._get(Histogram, name, doc, labels, buckets=buckets)
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text format of this run's metrics, with the ``run`` label when the run has one."""
+        if not self.grouping_key:
+            return generate_latest(self.registry)
+        return generate_latest(_WithLabels(self.registry, self.grouping_key))
 
     @property
     def grouping_key(self) -> dict[str, str]:

@@ -194,3 +194,27 @@ def test_a_run_flushed_without_success_exports_no_last_success(tmp_path: Path) -
     text = (tmp_path / "m.prom").read_text()
     assert "riskkit_loadtest_gate_passed 0.0" in text
     assert "last_success" not in text
+
+
+def test_the_textfile_carries_the_run_label_and_passes_promtool(tmp_path: Path) -> None:
+    textfiles = []
+    for name in ("brushing", "coupon-abuse"):
+        metrics = RunMetrics(f"detect {name}", textfile=tmp_path / f"{name}.prom", run_name=name)
+        with metrics.run():
+            metrics.counter(
+                "riskkit_detect_flagged_orders_total", "Flagged.", ("detector",)
+            ).labels(detector=name).inc(2)
+        textfiles.append((tmp_path / f"{name}.prom").read_text())
+    assert (
+        'riskkit_detect_flagged_orders_total{detector="brushing",run="brushing"} 2.0'
+        in textfiles[0]
+    )
+    assert 'riskkit_detect_last_success_timestamp_seconds{run="coupon-abuse"}' in textfiles[1]
+    # the two files share no series, so node_exporter can read both
+    series = [
+        {line.rsplit(" ", 1)[0] for line in text.splitlines() if not line.startswith("#")}
+        for text in textfiles
+    ]
+    assert not series[0] & series[1]
+    checked = promstack.promtool_check("".join(textfiles[:1]).encode())
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -18,7 +18,7 @@ from prometheus_client.samples import Sample
 
 from riskkit import synth
 from riskkit.cli.main import cli
-from riskkit.metrics import RunMetrics
+from riskkit.metrics import RUN_LABEL, RunMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 EVIDENCE = ROOT / "policies" / "riskkit_policies" / "examples" / "evidence"
@@ -39,7 +39,9 @@ class Exported:
             self.help[family.name] = family.documentation
             labels = self.labels.setdefault(family.name, set())
             for sample in family.samples:
-                labels.update(k for k in sample.labels if k != "le")
+                # ``run`` is the run's group label (the Pushgateway's grouping key, or
+                # written into a textfile), not a label of the family
+                labels.update(k for k in sample.labels if k not in ("le", RUN_LABEL))
                 self.samples.setdefault(sample.name, []).append(sample)
 
     @property
