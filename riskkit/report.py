@@ -1,7 +1,7 @@
 """Offline HTML reports: jinja2 (autoescape, StrictUndefined) + inline SVG charts.
 
 Every report is one self-contained file: no CDN, no scripts, charts drawn
-by matplotlib as inline SVG.  Packages other than the core (detectors,
+by riskkit.charts as inline SVG.  Packages other than the core (detectors,
 compliance, drills, load tests) ship their own templates and extend
 ``base.html``; :func:`render_html` finds them through a PackageLoader per
 package.
@@ -10,18 +10,15 @@ package.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 
 from riskkit import __version__
 from riskkit.atomic import write_text
-from riskkit.charts import line_svg
+from riskkit.charts import bar_svg, histogram_svg, line_svg
 
 __all__ = ["bar_svg", "histogram_svg", "line_svg", "render_html", "write_report"]
 
@@ -73,50 +70,3 @@ def write_report(
 ) -> Path:
     """Render and write atomically."""
     return write_text(path, render_html(template, context, show_pii=show_pii))
-
-
-def _figure_svg(draw: Any, width: float = 7.0, height: float = 2.6) -> Markup:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.fonttype"] = "none"  # keep text as text (CJK labels stay readable)
-    plt.rcParams["font.family"] = ["DejaVu Sans", "sans-serif"]
-    fig, ax = plt.subplots(figsize=(width, height))
-    try:
-        with warnings.catch_warnings():
-            # CJK labels stay text in the SVG (the browser's fonts draw them);
-            # matplotlib only warns that it cannot measure them exactly.
-            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
-            draw(ax)
-            fig.tight_layout()
-            buffer = io.StringIO()
-            fig.savefig(buffer, format="svg")
-    finally:
-        plt.close(fig)
-    svg = buffer.getvalue()
-    start = svg.find("<svg")
-    # matplotlib's own SVG has no scripts; the text labels went through
-    # matplotlib's XML escaping, so marking it safe does not open injection.
-    return Markup(svg[start:])  # noqa: S704
-
-
-def histogram_svg(values: Sequence[float], title: str, bins: int = 40, xlabel: str = "") -> Markup:
-    def draw(ax: Any) -> None:
-        ax.hist(list(values), bins=bins, color="#4c72b0")
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.set_yscale("log")
-
-    return _figure_svg(draw)
-
-
-def bar_svg(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str = "") -> Markup:
-    def draw(ax: Any) -> None:
-        ax.barh(list(labels), list(values), color="#55a868")
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.invert_yaxis()
-
-    return _figure_svg(draw, height=max(1.6, 0.3 * len(labels) + 0.8))

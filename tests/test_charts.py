@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from riskkit.charts import nice_ticks
-from riskkit.report import line_svg
+from riskkit.report import bar_svg, histogram_svg, line_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -100,3 +100,37 @@ def test_nice_ticks_cover_the_range_with_round_steps(low: float, width: float) -
     mantissa = step / 10 ** math.floor(math.log10(step))
     assert any(math.isclose(mantissa, m, rel_tol=1e-6) for m in (1, 2, 2.5, 5, 10))
     assert 2 <= len(ticks) <= 12
+
+
+def _bars(svg: str) -> list[ET.Element]:
+    return [r for r in parse(svg).iter(f"{SVG}rect") if r.get("class") == "bar"]
+
+
+def test_histogram_bins_with_numpy_on_a_log_scale() -> None:
+    values = [0.05] * 1000 + [0.55] * 100 + [0.75] + [0.95] * 10 + [math.nan]
+    svg = histogram_svg(values, "brushing: order scores", bins=10, xlabel="score")
+    bars = _bars(svg)
+    assert [b.findtext(f"{SVG}title") for b in bars] == ["1000", "100", "1", "10"]
+    heights = [float(b.get("height", "0")) for b in bars]
+    # log scale: each tenfold step adds the same height
+    assert heights[0] - heights[1] == pytest.approx(heights[1] - heights[3], abs=0.2)
+    assert heights[2] > 0  # a single order still shows
+    texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
+    assert "score" in texts and "1000" in texts
+
+
+def test_empty_histogram_is_a_valid_chart() -> None:
+    assert _bars(histogram_svg([], "nothing")) == []
+
+
+def test_bars_one_per_label_in_order_and_escaped() -> None:
+    svg = bar_svg(["pay", "<b>checkout</b>", "view"], [4.0, 2.0, 0.0], "Errors by step")
+    assert "<b>" not in svg
+    bars = _bars(svg)
+    assert [b.findtext(f"{SVG}title") for b in bars] == ["4", "2", "0"]
+    widths = [float(b.get("width", "0")) for b in bars]
+    assert widths[0] == pytest.approx(2 * widths[1], rel=0.01) and widths[2] == 0
+    ys = [float(b.get("y", "0")) for b in bars]
+    assert ys == sorted(ys)  # the first label on top
+    texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
+    assert "<b>checkout</b>" in texts  # the text itself, escaped in the SVG

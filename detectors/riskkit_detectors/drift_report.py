@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from markupsafe import Markup
 
 from riskkit.detection import ReportSection
 from riskkit.report import line_svg
+from riskkit_detectors.sections import LazyChart
 
 if TYPE_CHECKING:
     from riskkit_detectors.drift_windows import WindowedOrders
 
-__all__ = ["LazyChart", "traffic_section"]
-
-
-class LazyChart:
-    """An SVG chart drawn only when the report renders it (``__html__``), so
-    fitting a detector in a test or a benchmark does not pay for matplotlib."""
-
-    def __init__(self, draw: Callable[[], Markup]) -> None:
-        self._draw = draw
-        self._svg: Markup | None = None
-
-    def __html__(self) -> str:
-        if self._svg is None:
-            with warnings.catch_warnings():
-                # Province and cohort labels are Chinese; the SVG keeps them as text
-                # for the browser's fonts, so matplotlib's missing-glyph warning is moot.
-                warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-                self._svg = self._draw()
-        return str(self._svg)
-
-    def __str__(self) -> str:
-        return self.__html__()
+__all__ = ["traffic_section"]
 
 
 # Charts of category shares: at most this many features, this many categories each.

@@ -10,7 +10,7 @@ import pandas as pd
 
 from riskkit.detection import DetectionResult, ReportSection
 from riskkit.report import line_svg
-from riskkit_detectors.drift_report import LazyChart
+from riskkit_detectors.sections import LazyChart
 
 if TYPE_CHECKING:
     from riskkit_detectors.price_discrimination import PriceDiscriminationDetector

@@ -22,8 +22,8 @@ _TIMELINES = 5
 class LazyChart:
     """A chart drawn only when the report is rendered (jinja calls ``__html__``).
 
-    Drawing SVG with matplotlib costs about a second per chart; a detector's
-    ``fit`` should not pay that when nobody asks for the report.
+    A detector's ``fit`` (in a test, a benchmark, ``--json`` piping) should not
+    pay for charts that nobody renders.
     """
 
     def __init__(self, draw: Callable[[], Any]) -> None:

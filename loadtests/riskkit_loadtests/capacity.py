@@ -106,7 +106,7 @@ def _step(
         out_dir=base.out_dir / "steps" / f"{index:02d}-{rate:.0f}per_s",
         run_id=secrets.token_hex(3),
         metrics_port=None,
-        write_html=False,  # capacity.html covers the steps; matplotlib costs seconds each
+        write_html=False,  # capacity.html covers the steps
     )
     return run_loadtest(options)
 

@@ -71,7 +71,7 @@ def test_cli_run_writes_every_output_and_gates(tmp_path: Path) -> None:
     assert "## Findings needing action" in (out / "report.md").read_text(encoding="utf-8")
     metrics = prom.read_text(encoding="utf-8")
     assert (
-        'riskkit_compliance_findings{policy="pricing-labels",severity="high",status="fail"}'
+        'riskkit_compliance_findings{policy="pricing-labels",run="all",severity="high",status="fail"}'
         in metrics
     )
     assert "riskkit_compliance_duration_seconds" in metrics

@@ -103,10 +103,11 @@ def test_metrics_textfile(brushing_run: tuple[Path, Any]) -> None:
     text = (out / "metrics.prom").read_text()
     for name in (
         "riskkit_detect_orders_total",
-        'riskkit_detect_flagged_orders_total{detector="brushing"}',
-        'riskkit_detect_groups{detector="brushing",severity="high"}',
-        'riskkit_detect_duration_seconds{detector="brushing"}',
-        "riskkit_detect_last_success_timestamp_seconds",
+        'riskkit_detect_orders_total{run="brushing"}',
+        'riskkit_detect_flagged_orders_total{detector="brushing",run="brushing"}',
+        'riskkit_detect_groups{detector="brushing",run="brushing",severity="high"}',
+        'riskkit_detect_duration_seconds{detector="brushing",run="brushing"}',
+        'riskkit_detect_last_success_timestamp_seconds{run="brushing"}',
     ):
         assert name in text
 

@@ -73,11 +73,11 @@ def test_payment_gateway_failure_p1_end_to_end(
     assert "<svg" in report and "switch-to-backup-gateway" in report
     metrics = textfile.read_text(encoding="utf-8")
     assert (
-        'riskkit_drill_phase_seconds{phase="detect",runbook="payment-gateway-failure",tier="P1"}'
+        'riskkit_drill_phase_seconds{phase="detect",run="payment-gateway-failure:P1",runbook="payment-gateway-failure",tier="P1"}'
         in metrics
     )
     assert (
-        'riskkit_drill_target_met{phase="recover",runbook="payment-gateway-failure",tier="P1"} 1.0'
+        'riskkit_drill_target_met{phase="recover",run="payment-gateway-failure:P1",runbook="payment-gateway-failure",tier="P1"} 1.0'
         in metrics
     )
     assert "riskkit_drill_last_success_timestamp_seconds" in metrics

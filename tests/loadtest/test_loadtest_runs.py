@@ -51,7 +51,7 @@ def test_smoke_run_passes_and_hits_the_target_rate(tmp_path: Path) -> None:
     assert "Target vs achieved" in (out / "report.html").read_text(encoding="utf-8")
     # the metrics are written (and would be pushed) at the end of the run
     pushed = (tmp_path / "loadtest.prom").read_text(encoding="utf-8")
-    assert 'riskkit_loadtest_gate_passed{gate="latency.pay.p99"} 1.0' in pushed
+    assert 'riskkit_loadtest_gate_passed{gate="latency.pay.p99",run="checkout"} 1.0' in pushed
     assert "riskkit_loadtest_last_success_timestamp_seconds" in pushed
 
 
