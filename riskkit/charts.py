@@ -44,7 +44,7 @@ X_TICKS, Y_TICKS = 6, 5
 
 
 def nice_ticks(low: float, high: float, count: int = Y_TICKS) -> list[float]:
-    """Round tick values (1, 2 or 5 x 10^k apart) covering ``[low, high]``."""
+    """Round tick values (1, 2, 2.5 or 5 x 10^k apart) covering ``[low, high]``."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return []
     if high - low <= max(abs(low), abs(high), 1e-300) * 1e-12:
@@ -75,10 +75,8 @@ def _x_numbers(x: Sequence[Any]) -> tuple[np.ndarray[Any, np.dtype[np.float64]],
     return np.asarray([float(v) for v in x], dtype=np.float64), False
 
 
-def _x_label(value: float, is_time: bool, span: float) -> str:
-    if not is_time:
-        return f"{value:g}"
-    stamp = pd.Timestamp(value, unit="s")
+def _time_label(seconds: float, span: float) -> str:
+    stamp = pd.Timestamp(seconds, unit="s")
     return stamp.strftime("%m-%d" if span >= 2 * 86_400 else "%m-%d %H:%M")
 
 
@@ -209,7 +207,7 @@ def line_svg(
     span = x_high - x_low
     if is_time:
         times = [x_low + span * i / (X_TICKS - 1) for i in range(X_TICKS)]
-        frame.x_ticks([(t, _x_label(t, True, span)) for t in times])
+        frame.x_ticks([(t, _time_label(t, span)) for t in times])
     else:
         frame.x_ticks(_numeric_ticks(x_low, x_high, X_TICKS))
     frame.labels(ylabel=ylabel)

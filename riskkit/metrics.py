@@ -107,8 +107,9 @@ class RunMetrics:
         self.push_error: str | None = None
         self.succeeded = False
         self._metrics: dict[str, Counter | Gauge | Histogram] = {}
+        self._last_success_name = f"{self.job}_last_success_timestamp_seconds"
         self.last_success = self.gauge(
-            f"{self.job}_last_success_timestamp_seconds",
+            self._last_success_name,
             "Unix time of the last successful run of this command.",
         )
 
@@ -156,11 +157,10 @@ class RunMetrics:
 
     def flush(self) -> None:
         """Write the textfile and push; a failed push is a warning, never fatal."""
-        if not self.succeeded and self.last_success in self._metrics.values():
+        if not self.succeeded and self._metrics.pop(self._last_success_name, None) is not None:
             # An unsuccessful run leaves the last success out of what it pushes, so
             # ``pushadd`` keeps the previous success in the Pushgateway.
             self.registry.unregister(self.last_success)
-            self._metrics = {k: m for k, m in self._metrics.items() if m is not self.last_success}
         if self.textfile is not None:
             write_bytes(self.textfile, self.exposition())
         if self.pushgateway:
