@@ -24,7 +24,12 @@ import numpy as np
 import pandas as pd
 
 from riskkit.detection import Detector, DetectorOption
-from riskkit_detectors.brushing_features import identity_keys, order_facts
+from riskkit_detectors.brushing_features import (
+    DAY,
+    identity_keys,
+    order_facts,
+    repeat_sku_indicator,
+)
 from riskkit_detectors.brushing_groups import BrushingGroups, score_groups
 from riskkit_detectors.dense_block import find_dense_blocks
 from riskkit_detectors.identity import IdentityKey, build_identity_graph, sku_bursts
@@ -143,6 +148,33 @@ class BrushingDetector(Detector):
         line_time = seconds[line_order] if n else np.zeros(0)
         pairs = pd.DataFrame({"b": line_buyer, "i": item}).drop_duplicates()
         item_degree = np.bincount(pairs["i"].to_numpy(), minlength=len(item_values)).astype(float)
+        if n and len(item_values) > 1:
+            repeat_sku = repeat_sku_indicator(line_buyer, item, line_time, line_order, n, DAY)
+            facts.indicators.append(repeat_sku)
+            # Honest buyers almost never re-order one SKU within a day, so
+            # accounts that do it on the same SKU and day are linked.
+            repeat_lines = repeat_sku.hit[line_order] & (item >= 0)
+            if repeat_lines.any():
+                days = int(line_time.max() // DAY) + 1
+                day_item = item * days + (line_time // DAY).astype(np.int64)
+                codes, values = pd.factorize(day_item[repeat_lines])
+                all_codes = np.full(len(item), -1, dtype=np.int64)
+                all_codes[repeat_lines] = codes
+                first_day = created.min().normalize()
+                labels = [
+                    f"{item_values[int(v) // days]} on "
+                    f"{(first_day + pd.Timedelta(days=int(v) % days)).date()}"
+                    for v in values
+                ]
+                keys.append(
+                    IdentityKey(
+                        "repeat",
+                        line_buyer,
+                        all_codes,
+                        pd.Index(labels),
+                        max_accounts=4 * self.max_shared_accounts,
+                    )
+                )
 
         several = np.zeros(n_buyers, dtype=bool)
         burst = sku_bursts(item, line_time, self.burst_hours * 3600.0, self.burst_min_orders, 0.5)

@@ -36,6 +36,7 @@ __all__ = [
     "order_facts",
     "phone_run_labels",
     "phone_runs",
+    "repeat_sku_indicator",
 ]
 
 DAY = 86_400.0
@@ -294,3 +295,41 @@ def phone_run_labels(phones: TextCodes, runs: np.ndarray, show_pii: bool) -> pd.
                 f"{describe_value('phone', low, show_pii)}…{describe_value('phone', high, show_pii)}"
             )
     return pd.Index(labels)
+
+
+def repeat_sku_indicator(
+    line_buyer: np.ndarray,
+    item: np.ndarray,
+    line_time: np.ndarray,
+    line_order: np.ndarray,
+    n_orders: int,
+    within_seconds: float,
+) -> Indicator:
+    """Orders whose buyer ordered the same SKU again, in another order, soon after.
+
+    A brushing account places the target SKU several times to lift its sales
+    count; an honest buyer who wants more adds to the quantity of one order.
+    """
+    hit = np.zeros(n_orders, dtype=bool)
+    has_item = item >= 0
+    if has_item.any():
+        frame = pd.DataFrame(
+            {
+                "b": line_buyer[has_item],
+                "i": item[has_item],
+                "t": line_time[has_item],
+                "o": line_order[has_item],
+            }
+        ).drop_duplicates(["b", "i", "o"])
+        frame = frame.sort_values(["b", "i", "t"], kind="stable")
+        b = frame["b"].to_numpy()
+        i = frame["i"].to_numpy()
+        t = frame["t"].to_numpy(dtype=float)
+        o = frame["o"].to_numpy()
+        again = (b[1:] == b[:-1]) & (i[1:] == i[:-1]) & (o[1:] != o[:-1])
+        again &= (t[1:] - t[:-1]) <= within_seconds
+        hit[o[1:][again]] = True
+        hit[o[:-1][again]] = True
+    known_orders = np.zeros(n_orders, dtype=bool)
+    known_orders[line_order[has_item]] = True
+    return Indicator("repeat_sku", 1.0, hit, known_orders, "repeat_purchase", 0.6)

@@ -24,6 +24,7 @@ from riskkit_detectors.identity import (
     IdentityKey,
     address_key,
     build_identity_graph,
+    describe_value,
     ip24_key,
     is_drop_point_key,
     phone_key,
@@ -119,7 +120,7 @@ class CouponAbuseDetector(Detector):
             view, buyer, n_buyers, codes, self.near_threshold_ratio, self.churn_days
         )
         unavailable = dict(facts.unavailable)
-        keys, ip24 = self._keys(view, buyer, unavailable)
+        keys = self._keys(view, buyer, unavailable)
         keys.extend(self._coupon_burst_keys(view, buyer, facts))
         graph = build_identity_graph(n_buyers, keys)
         groups = score_coupon_groups(
@@ -128,7 +129,6 @@ class CouponAbuseDetector(Detector):
             graph=graph,
             keys={k.kind: k for k in keys},
             facts=facts,
-            ip24=ip24,
             threshold=self.threshold,
             min_accounts=self.min_accounts,
             burst_minutes=self.burst_minutes,
@@ -146,9 +146,7 @@ class CouponAbuseDetector(Detector):
         )
         return self
 
-    def _keys(
-        self, view: Any, buyer: np.ndarray, unavailable: dict[str, str]
-    ) -> tuple[list[IdentityKey], np.ndarray]:
+    def _keys(self, view: Any, buyer: np.ndarray, unavailable: dict[str, str]) -> list[IdentityKey]:
         orders = view.orders
         cap = self.max_shared_accounts
         keys: list[IdentityKey] = []
@@ -184,8 +182,10 @@ class CouponAbuseDetector(Detector):
         subnet = normalised_codes(ips, ip24_key)
         ip24 = subnet.codes
         keys_ip24 = IdentityKey("ip24", buyer, ip24, subnet.values, 0)
-        keys.extend(self._subnet_hour_keys(view, buyer, ip24, 4 * cap, self.min_accounts))
-        return [*keys, keys_ip24], ip24
+        keys.extend(
+            self._subnet_hour_keys(view, buyer, ip24, subnet.values, 4 * cap, self.min_accounts)
+        )
+        return [*keys, keys_ip24]
 
     def _coupon_burst_keys(self, view: Any, buyer: np.ndarray, facts: Any) -> list[IdentityKey]:
         """Redemptions just over the threshold, bunched on one SKU that otherwise
@@ -211,7 +211,13 @@ class CouponAbuseDetector(Detector):
         ]
 
     def _subnet_hour_keys(
-        self, view: Any, buyer: np.ndarray, ip24: np.ndarray, cap: int, min_accounts: int
+        self,
+        view: Any,
+        buyer: np.ndarray,
+        ip24: np.ndarray,
+        subnets: Any,
+        cap: int,
+        min_accounts: int,
     ) -> list[IdentityKey]:
         """Accounts registered in the same hour from the same /24.
 
@@ -222,7 +228,8 @@ class CouponAbuseDetector(Detector):
         registered = view.orders["buyer_registered_at"]
         if not registered.notna().any() or not (ip24 >= 0).any():
             return []
-        seconds = (registered - registered.min()).dt.total_seconds().to_numpy()
+        origin = registered.min()
+        seconds = (registered - origin).dt.total_seconds().to_numpy()
         # A /24 with more accounts than the cap is a carrier NAT pool: no link.
         present = ip24 >= 0
         pairs = pd.DataFrame({"b": buyer[present], "s": ip24[present]}).drop_duplicates()
@@ -235,6 +242,24 @@ class CouponAbuseDetector(Detector):
             pair = np.where(valid, ip24 * 1_000_000 + np.nan_to_num(hour), -1).astype(np.int64)
             codes, uniques = pd.factorize(pair)
             codes = np.where(pair >= 0, codes, -1).astype(np.int64)
-            labels = pd.Index([f"{int(u) // 1_000_000}" for u in uniques])
-            keys.append(IdentityKey("ip24_hour", buyer, codes, labels, cap, min_accounts))
+            labels = pd.Index(
+                [
+                    _subnet_hour_label(subnets[int(u) // 1_000_000], u % 1_000_000, shift, origin)
+                    if self.show_pii
+                    else _subnet_hour_label(
+                        describe_value("ip24", subnets[int(u) // 1_000_000], False),
+                        u % 1_000_000,
+                        shift,
+                        origin,
+                    )
+                    for u in uniques
+                ]
+            )
+            kind = "ip24_hour" if shift == 0.0 else "ip24_half_hour"
+            keys.append(IdentityKey(kind, buyer, codes, labels, cap, min_accounts))
         return keys
+
+
+def _subnet_hour_label(subnet: object, hour: float, shift: float, origin: pd.Timestamp) -> str:
+    start = origin.floor("h") + pd.Timedelta(hours=float(hour)) - pd.Timedelta(seconds=shift)
+    return f"{subnet} in the hour from {start:%Y-%m-%d %H:%M}"

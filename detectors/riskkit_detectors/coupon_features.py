@@ -32,6 +32,7 @@ class AccountFacts:
     order_value: np.ndarray  # value before discount of the redemption order
     near_threshold: np.ndarray
     near_threshold_order: np.ndarray  # per order: a redemption just over the threshold
+    redeem_order: np.ndarray  # per order: it redeemed a new-user coupon
     churned: np.ndarray  # no order after the redemption (known only with time left)
     churn_known: np.ndarray
     coupons: list[str]
@@ -124,6 +125,7 @@ def account_facts(
         order_value=order_value,
         near_threshold=near_acc,
         near_threshold_order=near,
+        redeem_order=redeem_order,
         churned=churned,
         churn_known=churn_known,
         coupons=codes,

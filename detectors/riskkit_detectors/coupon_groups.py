@@ -1,4 +1,22 @@
-"""Scoring coupon-abuse groups and writing down the facts that convict them."""
+"""Scoring coupon-abuse groups: evidence weighed against the export's background.
+
+Lines of evidence (families as in :mod:`riskkit_detectors.evidence`):
+
+============  ==========================================================
+coupon        accounts that redeemed a new-user coupon (or discount)
+basket        redemptions on an order just over the coupon threshold
+churn         accounts never seen again after redeeming
+registration  accounts registered (or first ordering) within one window
+account       accounts under a week old at their first order
+identity      shared device, phone, IP, home address, IP /24 within the hour
+phone         a band of near-sequential phone numbers
+sku           the group's households buying one SKU
+============  ==========================================================
+
+Each line is measured against the accounts outside every candidate group in
+the same export; a group needs two families and a false-discovery q-value
+under 1 % to be flagged at the default threshold.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +26,36 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskkit_detectors.coupon_features import AccountFacts
-from riskkit_detectors.findings import GroupVerdicts, severity_of
-from riskkit_detectors.groups import link_facts
-from riskkit_detectors.identity import IdentityGraph, IdentityKey, describe_value
-from riskkit_detectors.order_view import OrderView
+from riskkit_detectors.brushing_evidence import households, identity_uses
+from riskkit_detectors.coupon_features import DAY, AccountFacts
+from riskkit_detectors.evidence import (
+    Line,
+    account_share_line,
+    burst_line,
+    densest_windows,
+    first_per_buyer,
+    identity_line,
+    sku_line,
+)
+from riskkit_detectors.findings import GroupVerdicts
+from riskkit_detectors.groups import value_label
+from riskkit_detectors.identity import IdentityGraph, IdentityKey
+from riskkit_detectors.order_view import ItemIndex, OrderView
+from riskkit_detectors.ring_scoring import (
+    evidence_verdicts,
+    member_counts,
+    score_candidates,
+    spoke_for,
+)
 
 __all__ = ["CouponGroups", "score_coupon_groups"]
 
-# Logistic weights of the group score (see docs/detectors.md).
-_BIAS = -6.0
-_W_REDEEM = 2.0
-_W_NEAR = 1.0
-_W_CHURN = 1.0
-_W_BURST = 3.5
-_W_NEW = 0.5
-_W_LINK_KINDS = 0.3
-_W_SIZE = 0.5
-_SIZE_FROM = 5
 _NEW_ACCOUNT_DAYS = 7.0
 # Without registration times, first orders within this window form the burst.
 _ORDER_BURST_HOURS = 36.0
-_SINGLE_ACCOUNT_SCALE = 0.3
+# Redeemers a group needs before it is a coupon-abuse candidate at all.
+_MIN_REDEEMERS = 2
+_MEMBER_MIN_LINKS = 2
 
 
 @dataclass
@@ -41,35 +67,129 @@ class CouponGroups:
     verdicts: GroupVerdicts
 
 
-def _mean(codes: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    total = np.bincount(codes, weights=values * weights, minlength=n)
-    count = np.bincount(codes, weights=weights, minlength=n)
-    return np.divide(total, count, out=np.zeros(n), where=count > 0)
+def coupon_lines(
+    view: OrderView,
+    buyer: np.ndarray,
+    comp_of_buyer: np.ndarray,
+    n_groups: int,
+    graph: IdentityGraph,
+    keys: Mapping[str, IdentityKey],
+    facts: AccountFacts,
+    burst_minutes: float,
+    show_pii: bool,
+) -> list[Line]:
+    """Every line of evidence for the candidate groups (``comp_of_buyer`` -1 elsewhere)."""
+    n_buyers = len(comp_of_buyer)
+    shop, _ = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))
+    first_shop = first_per_buyer(buyer, shop, n_buyers)
+    everyone = np.ones(n_buyers, dtype=bool)
+    activity = facts.n_orders.astype(float)
+    coupon_names = "/".join(facts.coupons) or "a first-order discount"
+    lines = [
+        account_share_line(
+            "coupon",
+            "redeemed",
+            f"redeemed {coupon_names}",
+            comp_of_buyer,
+            facts.redeemed,
+            everyone,
+            first_shop,
+            activity,
+            n_groups,
+        ),
+        account_share_line(
+            "churn",
+            "churned",
+            "never ordered again after redeeming",
+            comp_of_buyer,
+            facts.churned,
+            facts.churn_known,
+            first_shop,
+            activity,
+            n_groups,
+        ),
+    ]
+    if np.isfinite(facts.threshold):
+        lines.append(
+            account_share_line(
+                "basket",
+                "near_threshold",
+                f"redeemed on an order just over the ¥{facts.threshold:.0f} threshold",
+                comp_of_buyer,
+                facts.near_threshold,
+                facts.redeemed,
+                first_shop,
+                activity,
+                n_groups,
+            )
+        )
+    origin = view.orders["created_at"].min()
 
+    def at(seconds: float) -> str:
+        return f"{origin + pd.Timedelta(seconds=seconds):%Y-%m-%d %H:%M}"
 
-def _burst(
-    component: np.ndarray, times: np.ndarray, window_seconds: float, min_accounts: int
-) -> np.ndarray:
-    """Per account: at least ``min_accounts`` accounts of its group (itself
-    included) registered within ``window_seconds`` of it.
-
-    A local density, not distance to the group's median: two rings joined by
-    one shared router, or a ring attached to a few long-standing accounts,
-    each keep their own burst.
-    """
-    out = np.zeros(len(component), dtype=bool)
-    index = np.flatnonzero(np.isfinite(times))
-    if not len(index):
-        return out
-    order = index[np.lexsort((times[index], component[index]))]
-    comp, t = component[order], times[order]
-    scale = float(t.max() - t.min()) + 2.0 * window_seconds + 1.0
-    key = comp.astype(np.float64) * scale + (t - t.min())
-    count = np.searchsorted(key, key + window_seconds, side="right") - np.searchsorted(
-        key, key - window_seconds, side="left"
+    registered = np.isfinite(facts.registered_at)
+    if registered.any():
+        times, window, what = facts.registered_at, burst_minutes * 60.0, "registered"
+        age_days = (facts.first_order_at - facts.registered_at) / DAY
+        lines.append(
+            account_share_line(
+                "account",
+                "new_account",
+                f"were under {_NEW_ACCOUNT_DAYS:g} days old at their first order",
+                comp_of_buyer,
+                np.nan_to_num(age_days, nan=np.inf) <= _NEW_ACCOUNT_DAYS,
+                np.isfinite(age_days),
+                first_shop,
+                activity,
+                n_groups,
+            )
+        )
+    else:
+        times = facts.first_order_at
+        window, what = _ORDER_BURST_HOURS * 3600.0, "placed their first order"
+    household = households(keys.get("address"), n_buyers)
+    burst, _ = burst_line(
+        "registration", what, comp_of_buyer, times, window, n_groups, at, household
     )
-    out[order] = count >= min_accounts
-    return out
+    lines.append(burst)
+
+    def describe(kind: str, code: int) -> str:
+        return value_label(kind, keys[kind].value(code), show_pii)
+
+    kinds = ("device", "phone", "ip", "address", "ip24_hour", "ip24_half_hour")
+    lines.append(
+        identity_line(
+            "identity", identity_uses(keys, graph, kinds, describe), comp_of_buyer, n_groups
+        )
+    )
+    phone_uses = (
+        identity_uses(
+            keys, graph, ("phone_run",), describe, {"phone_run": len(keys["phone"].values)}
+        )
+        if "phone" in keys
+        else []
+    )
+    if phone_uses:
+        line = identity_line("phone", phone_uses, comp_of_buyer, n_groups)
+        line.name = "phone_run"
+        lines.append(line)
+    items = ItemIndex(view)
+    if items.codes.size and len(items) > 1:
+        line_order = view.lines["order_pos"].to_numpy()
+        names = {int(i): str(items[int(i)]) for i in np.unique(items.codes)}
+        lines.append(
+            sku_line(
+                "sku",
+                comp_of_buyer,
+                buyer[line_order],
+                items.codes,
+                names,
+                n_groups,
+                household,
+            )
+        )
+    return lines
 
 
 def score_coupon_groups(
@@ -78,7 +198,6 @@ def score_coupon_groups(
     graph: IdentityGraph,
     keys: Mapping[str, IdentityKey],
     facts: AccountFacts,
-    ip24: np.ndarray,
     threshold: float,
     min_accounts: int,
     burst_minutes: float,
@@ -87,196 +206,77 @@ def score_coupon_groups(
     component = graph.component
     n_buyers = len(component)
     n_groups = int(component.max()) + 1 if n_buyers else 0
-    ones = np.ones(n_buyers)
     accounts = np.bincount(component, minlength=n_groups)
-    has_registration = bool(np.isfinite(facts.registered_at).any())
-    if has_registration:
-        times = np.where(np.isfinite(facts.registered_at), facts.registered_at, np.inf)
-        window = burst_minutes * 60.0
-    else:
-        times = facts.first_order_at
-        window = _ORDER_BURST_HOURS * 3600.0
-    in_burst = _burst(component, np.where(np.isfinite(times), times, np.nan), window, min_accounts)
-    burst_share = _mean(component, in_burst.astype(float), ones, n_groups)
-    redeem_share = _mean(component, facts.redeemed.astype(float), ones, n_groups)
-    near_share = _mean(
-        component, facts.near_threshold.astype(float), facts.redeemed.astype(float), n_groups
+    redeemers = np.bincount(component, weights=facts.redeemed.astype(float), minlength=n_groups)
+    candidate = (accounts >= min_accounts) & (redeemers >= _MIN_REDEEMERS)
+    comp_of_buyer = np.where(candidate[component], component, -1) if n_buyers else component
+    lines = coupon_lines(
+        view, buyer, comp_of_buyer, n_groups, graph, keys, facts, burst_minutes, show_pii
     )
-    churn_share = _mean(
-        component, facts.churned.astype(float), facts.churn_known.astype(float), n_groups
-    )
-    age_days = (facts.first_order_at - facts.registered_at) / 86_400.0
-    new_share = _mean(
-        component,
-        (age_days <= _NEW_ACCOUNT_DAYS).astype(float),
-        np.isfinite(age_days).astype(float),
-        n_groups,
-    )
-    kinds = graph.links.groupby("component")["kind"].nunique()
-    link_kinds = np.zeros(n_groups)
-    link_kinds[kinds.index.to_numpy(dtype=np.int64)] = kinds.to_numpy()
-    size = np.clip(np.log2(np.maximum(accounts, 1) / _SIZE_FROM), 0.0, 3.0)
-    z = (
-        _BIAS
-        + _W_REDEEM * redeem_share
-        + _W_NEAR * near_share
-        + _W_CHURN * churn_share
-        + _W_BURST * burst_share
-        + _W_NEW * new_share
-        + _W_LINK_KINDS * np.minimum(link_kinds, 3)
-        + _W_SIZE * size
-    )
-    group_score = 1.0 / (1.0 + np.exp(-z))
-    candidate = (accounts >= min_accounts) & (redeem_share > 0)
-    group_score = np.where(candidate, group_score, 0.0)
-    flagged_group = candidate & (group_score >= threshold)
+    scores = score_candidates(lines, candidate)
+    flagged_group = candidate & (scores.score >= threshold)
 
-    # A member redeemed inside the group's burst; an account that merely shares a
-    # home IP with an abuser (chance) or never redeemed is not farming coupons.
-    member = facts.redeemed & in_burst
-    comp_of_order = component[buyer]
-    comp_of_order = np.where(member[buyer], comp_of_order, -1)
+    # A member redeemed and is tied to the ring by more than one chance link
+    # or by a sign of its own that spoke: an account that merely shares a home
+    # IP with an abuser, or never redeemed, is not farming coupons.
+    # Where most of a group's redeemers were registered in one batch window,
+    # the batch is the ring: an account registered outside it is not one of
+    # them (a household's neighbour, a shared carrier IP).
+    others = [ln for ln in lines if ln.family not in ("coupon", "registration")]
+    tied = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
+    if np.isfinite(facts.registered_at).any():
+        redeeming = np.where(facts.redeemed, comp_of_buyer, -1)
+        batch = densest_windows(redeeming, facts.registered_at, burst_minutes * 60.0, n_groups)
+        safe = np.maximum(comp_of_buyer, 0)
+        binds = batch.accounts[safe] >= 0.5 * redeemers[safe]
+        tied = np.where(binds, batch.member, tied)
+    member = facts.redeemed & (comp_of_buyer >= 0) & tied
+    comp_of_order = np.where(member[buyer], comp_of_buyer[buyer], -1)
+    comp_of_order = np.where(_within_redemptions(view, comp_of_order, facts), comp_of_order, -1)
     safe = np.maximum(comp_of_order, 0)
-    single = (
-        (facts.redeemed.astype(float) + facts.near_threshold + facts.churned)
-        / 3.0
-        * _SINGLE_ACCOUNT_SCALE
-    )
-    order_score = np.maximum(np.where(comp_of_order >= 0, group_score[safe], 0.0), single[buyer])
+    order_score = np.where(comp_of_order >= 0, scores.score[safe], 0.0)
     flagged = (comp_of_order >= 0) & flagged_group[safe]
-    order_reasons = _order_reasons(view, buyer, facts)
-
-    codes = np.flatnonzero(flagged_group)
-    codes = codes[np.argsort(-group_score[codes], kind="stable")]
-    verdicts = _verdicts(
-        codes,
-        component,
-        member,
-        group_score,
-        facts,
-        times if has_registration else facts.first_order_at,
-        has_registration,
-        in_burst,
-        ip24,
-        buyer,
-        graph,
-        keys,
-        view,
-        show_pii,
+    member_accounts, member_orders = member_counts(comp_of_order, buyer, n_buyers, n_groups)
+    verdicts = evidence_verdicts(
+        "CA", flagged_group, scores, member_accounts, member_orders, lines, graph, keys, show_pii
     )
-    return CouponGroups(order_score, comp_of_order, flagged, order_reasons, verdicts)
+    return CouponGroups(
+        order_score, comp_of_order, flagged, _order_reasons(view, buyer, facts), verdicts
+    )
+
+
+def _within_redemptions(
+    view: OrderView, comp_of_order: np.ndarray, facts: AccountFacts
+) -> np.ndarray:
+    """Orders of a group placed while it was redeeming: from its first
+    redemption to its last.  A long-standing customer tied to a ring by one
+    discounted order is not farming with its other months of shopping."""
+    created = view.orders["created_at"]
+    t = np.asarray((created - created.min()).dt.total_seconds(), dtype=float)
+    n_groups = max(int(comp_of_order.max()) + 1 if len(comp_of_order) else 0, 1)
+    grouped = comp_of_order >= 0
+    redeeming = grouped & facts.redeem_order
+    first = np.full(n_groups, np.inf)
+    last = np.full(n_groups, -np.inf)
+    np.minimum.at(first, comp_of_order[redeeming], t[redeeming])
+    np.maximum.at(last, comp_of_order[redeeming], t[redeeming])
+    safe = np.maximum(comp_of_order, 0)
+    return grouped & (facts.redeem_order | ((t >= first[safe]) & (t <= last[safe])))
 
 
 def _order_reasons(view: OrderView, buyer: np.ndarray, facts: AccountFacts) -> np.ndarray:
     n = len(view)
     out = np.full(n, "", dtype=object)
-    redeemed = facts.redeemed[buyer]
-    rows = np.flatnonzero(redeemed)
+    rows = np.flatnonzero(facts.redeemed[buyer])
     if len(rows):
-        value = pd.Series(facts.order_value[buyer[rows]]).round(2).astype(str).to_numpy()
-        text = "redeemed a new-user coupon on an order of ¥" + value.astype(object)
-        churned = facts.churned[buyer[rows]]
-        text = text + np.where(churned, ", never ordered again", "").astype(object)
-        out[rows] = text
-    return out
-
-
-def _span_text(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86_400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86_400:.1f} days"
-
-
-def _verdicts(
-    codes: np.ndarray,
-    component: np.ndarray,
-    member: np.ndarray,
-    group_score: np.ndarray,
-    facts: AccountFacts,
-    times: np.ndarray,
-    has_registration: bool,
-    in_burst: np.ndarray,
-    ip24: np.ndarray,
-    buyer: np.ndarray,
-    graph: IdentityGraph,
-    keys: Mapping[str, IdentityKey],
-    view: OrderView,
-    show_pii: bool,
-) -> GroupVerdicts:
-    columns = ["code", "group_id", "score", "severity", "reasons", "shared_identifiers"]
-    if len(codes) == 0:
-        return GroupVerdicts(pd.DataFrame(columns=columns))
-    link_text = link_facts(graph, keys, codes, {}, show_pii)
-    severity = severity_of(group_score[codes], medium=0.7, high=0.85)
-    coupon_names = "/".join(facts.coupons) or "a new-user discount"
-    origin = view.orders["created_at"].min()
-    # The /24 most of a group's orders came from (a fact for the reasons).
-    order_comp = np.where(member[buyer], component[buyer], -1)
-    subnet = pd.DataFrame({"c": order_comp, "s": ip24, "b": buyer})
-    subnet = subnet[(subnet["c"] >= 0) & (subnet["s"] >= 0) & np.isin(subnet["c"], codes)]
-    top_subnet = (
-        subnet.drop_duplicates(["c", "b", "s"])
-        .groupby(["c", "s"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .sort_values("n", ascending=False)
-        .drop_duplicates("c")
-        .set_index("c")
-    )
-    rows: list[dict[str, object]] = []
-    for rank, code in enumerate(codes):
-        in_group = (component == code) & member
-        n_acc = int(in_group.sum())
-        reasons: list[str] = []
-        links, shared = link_text.get(int(code), ([], []))
-        reasons.extend(links)
-        burst_members = in_group & in_burst
-        if burst_members.any():
-            t = times[burst_members]
-            t = t[np.isfinite(t)]
-            if len(t):
-                what = "registered" if has_registration else "placed their first order"
-                start = origin + pd.Timedelta(seconds=float(t.min()))
-                reasons.append(
-                    f"{int(burst_members.sum())}/{n_acc} accounts {what} within "
-                    f"{_span_text(float(t.max() - t.min()))} (from {start:%Y-%m-%d %H:%M})"
-                )
-        redeemers = in_group & facts.redeemed
-        if redeemers.any():
-            values = facts.order_value[redeemers]
-            reasons.append(
-                f"{int(redeemers.sum())}/{n_acc} redeemed {coupon_names} on an order of "
-                f"¥{np.nanmin(values):.2f}–{np.nanmax(values):.2f}"
-            )
-        near = in_group & facts.near_threshold
-        if near.any() and np.isfinite(facts.threshold):
-            reasons.append(
-                f"{int(near.sum())}/{n_acc} order values within "
-                f"{(facts.threshold * 0.12):.0f} of the coupon threshold ¥{facts.threshold:.0f}"
-            )
-        churn_known = in_group & facts.churn_known
-        if churn_known.any():
-            reasons.append(
-                f"{int((in_group & facts.churned).sum())}/{int(churn_known.sum())} "
-                "never ordered again after redeeming"
-            )
-        if code in top_subnet.index:
-            row = top_subnet.loc[code]
-            if int(row["n"]) >= 3:
-                label = describe_value("ip24", keys["ip24"].value(int(row["s"])), show_pii)
-                reasons.append(f"{int(row['n'])} accounts ordered from IP /24 {label}")
-                shared.append(f"IP /24 {label}")
-        rows.append(
-            {
-                "code": int(code),
-                "group_id": f"CA-{rank + 1:04d}",
-                "score": float(group_score[code]),
-                "severity": str(severity[rank]),
-                "reasons": "; ".join(reasons),
-                "shared_identifiers": "; ".join(shared),
-            }
+        value = facts.order_value[buyer[rows]]
+        amount = np.array(
+            [
+                f"an order of ¥{v:.2f}" if np.isfinite(v) else "an order (amount unknown)"
+                for v in value
+            ],
+            dtype=object,
         )
-    return GroupVerdicts(pd.DataFrame(rows))
+        churned = np.where(facts.churned[buyer[rows]], ", never ordered again", "")
+        out[rows] = "redeemed a new-user coupon on " + amount + churned.astype(object)
+    return out

@@ -20,9 +20,11 @@ _KIND_NAMES = {
     "waybill_run": "near-sequential waybills",
     "block": "dense buyer×SKU block",
     "burst": "order burst on SKU",
+    "repeat": "same-day repeat orders of SKU",
     "station": "parcel station",
     "coupon_burst": "redemption burst on SKU",
-    "ip24_hour": "IP /24 with accounts registered in the same hour",
+    "ip24_hour": "IP /24",
+    "ip24_half_hour": "IP /24",
 }
 
 

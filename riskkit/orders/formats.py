@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from riskkit.errors import InputError
@@ -93,6 +94,22 @@ def _shopify_post(raw: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
 
 
 def _taobao_orders_post(raw: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
+    # Shop coupons and promotions are not itemised: what they took off is the
+    # goods and postage payable (应付) less what the buyer actually paid.
+    payable = _coalesce(raw, ("买家应付货款",))
+    paid = _coalesce(raw, ("买家实际支付金额", "买家实付金额"))
+    if payable is not None and paid is not None:
+        postage = _coalesce(raw, ("买家应付邮费",))
+        owed = _to_number(payable) + (
+            _to_number(postage).fillna(0.0) if postage is not None else 0.0
+        )
+        taken_off = (owed - _to_number(paid)).clip(lower=0.0).round(2)
+        stated = (
+            _to_number(out["discount_amount"]) if "discount_amount" in out else taken_off * np.nan
+        )
+        discount = stated.where(stated > 0, taken_off)
+        out["discount_amount"] = discount.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+        out["discount_amount"] = out["discount_amount"].where(out["discount_amount"] != "")
     mobile = _coalesce(raw, ("是否手机订单",))
     if mobile is not None:
         text = mobile.astype("string")

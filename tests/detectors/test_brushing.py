@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from reason_checks import check_account_claims, check_shared_value_claims, half_or_more
 from ring_data import market
 
 from riskkit_detectors.brushing import BrushingDetector
@@ -102,29 +103,36 @@ def test_findings_list_their_orders_and_counts(
 
 
 def test_reasons_are_true_facts(fitted: BrushingDetector, market_orders: pd.DataFrame) -> None:
-    accounts_per = {
-        "device": market_orders.groupby("device_id")["buyer_id"].nunique(),
-        "IP": market_orders.groupby("ip")["buyer_id"].nunique(),
-    }
     lines = market_orders.drop_duplicates("order_id").set_index("order_id")
-    checked = 0
+    fast_payer = half_or_more(
+        market_orders,
+        lambda f: ((f["paid_at"] - f["created_at"]).dt.total_seconds().between(0, 5)).where(
+            f["paid_at"].notna()
+        ),
+    )
+    flagged_accounts = {
+        b for row in fitted.result_.findings for b in lines.loc[row["order_ids"], "buyer_id"]
+    }
+    shared = account = 0
     for row in fitted.result_.findings:
-        for n, kind, value in re.findall(
-            r"(\d+) accounts share (device|IP) ([^;]+)", row["reasons"]
-        ):
-            assert accounts_per[kind][value.strip()] == int(n)
-            checked += 1
-        members = lines.loc[row["order_ids"]]
-        match = re.search(r"(\d+)/(\d+) orders paid within 5 s of ordering", row["reasons"])
-        if match:
-            pay = (members["paid_at"] - members["created_at"]).dt.total_seconds()
-            assert int(match.group(1)) == int(((pay >= 0) & (pay <= 5)).sum())
-            checked += 1
+        shared += check_shared_value_claims(
+            row["reasons"], market_orders, {"device": "device_id", "IP": "ip"}
+        )
+        members = set(lines.loc[row["order_ids"], "buyer_id"])
+        account += check_account_claims(
+            row["reasons"],
+            "paid within 5 s of ordering",
+            fast_payer,
+            members,
+            flagged_accounts,
+        )
         head = re.match(r"(\d+) accounts, (\d+) orders", row["reasons"])
         assert head is not None
         assert int(head.group(1)) == row["n_accounts"]
         assert int(head.group(2)) == row["n_orders"]
-    assert checked > 0
+        assert "false-discovery q = " in row["reasons"]
+    assert shared > 0
+    assert account > 0
 
 
 def test_reasons_mask_pii_by_default(market_orders: pd.DataFrame) -> None:

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from reason_checks import check_account_claims, check_shared_value_claims
 from ring_data import market
 
 from riskkit_detectors.coupon_abuse import CouponAbuseDetector
@@ -65,31 +66,38 @@ def test_honest_new_users_and_households_are_not_flagged(
 
 
 def test_reasons_are_true_facts(fitted: CouponAbuseDetector, market_orders: pd.DataFrame) -> None:
-    devices = market_orders.groupby("device_id")["buyer_id"].nunique()
     lines = market_orders.drop_duplicates("order_id").set_index("order_id")
-    checked = 0
+    redeemed = lines.groupby("buyer_id")["coupon_code"].agg(lambda c: c.eq("NEW30").any())
+    flagged_accounts = {
+        b for row in fitted.result_.findings for b in lines.loc[row["order_ids"], "buyer_id"]
+    }
+    shared = account = bursts = 0
     for row in fitted.result_.findings:
-        for n, device in re.findall(r"(\d+) accounts share device ([^;]+)", row["reasons"]):
-            assert devices[device.strip()] == int(n)
-            checked += 1
-        members = lines.loc[row["order_ids"]]
-        match = re.search(r"(\d+)/(\d+) accounts registered within (\d+) min", row["reasons"])
-        assert match is not None
-        registered = members.groupby("buyer_id")["buyer_registered_at"].first()
-        span = (registered.max() - registered.min()).total_seconds() / 60
-        assert int(match.group(2)) == row["n_accounts"]
-        if int(match.group(1)) == row["n_accounts"]:
-            assert abs(span - int(match.group(3))) <= 1
-        redeemed = re.search(
-            r"(\d+)/\d+ redeemed NEW30 on an order of ¥([\d.]+)–([\d.]+)", row["reasons"]
+        shared += check_shared_value_claims(
+            row["reasons"], market_orders, {"device": "device_id", "IP": "ip"}
         )
-        assert redeemed is not None
-        coupon = members["coupon_code"].eq("NEW30")
-        assert int(redeemed.group(1)) == members.loc[coupon, "buyer_id"].nunique()
-        gross = members["amount_paid"] + members["discount_amount"]
-        assert float(redeemed.group(2)) == pytest.approx(gross[coupon].min(), abs=0.01)
-        assert float(redeemed.group(3)) == pytest.approx(gross[coupon].max(), abs=0.01)
-    assert checked > 0
+        members = lines.loc[row["order_ids"]]
+        account += check_account_claims(
+            row["reasons"], "redeemed NEW30", redeemed, set(members["buyer_id"]), flagged_accounts
+        )
+        match = re.search(
+            r"(\d+)/(\d+) (?:accounts|households) registered within (\d+) min "
+            r"\(from (\d{4}-\d\d-\d\d \d\d:\d\d)\)",
+            row["reasons"],
+        )
+        if match is None:
+            continue
+        bursts += 1
+        registered = members.groupby("buyer_id")["buyer_registered_at"].first()
+        start = pd.Timestamp(match.group(4))
+        window = registered[(registered >= start) & (registered < start + pd.Timedelta(minutes=61))]
+        # Every member was registered in the batch window the reason names.
+        assert len(window) == row["n_accounts"]
+        assert int(match.group(1)) <= int(match.group(2))
+        span = (window.max() - window.min()).total_seconds() / 60
+        assert span <= int(match.group(3)) + 1
+    assert account > 0
+    assert bursts > 0
 
 
 def test_contract_and_every_order_scored(
@@ -167,7 +175,10 @@ def test_hand_made_ring_and_family() -> None:
     assert (scores.loc[family["order_id"], "flagged"] == "false").all()
     assert (scores.loc[filler["order_id"], "flagged"] == "false").all()
     (finding,) = detector.result_.findings
-    assert "8 accounts share device dev-ring" in finding["reasons"]
+    # Eight accounts on one device is 1 of 45 devices in this small export:
+    # named among the links, not quoted as rare evidence.
+    assert "device dev-ring" in finding["shared_identifiers"]
+    assert "in this export" in finding["reasons"]
     assert "8/8 accounts registered within 21 min" in finding["reasons"]
 
 
