@@ -101,9 +101,19 @@ def tag_lookalikes(
 
 
 def assemble(
-    town: Town, orders: Part, lines: Lines, done: Fulfilment, numbers: IntArray
+    rng: np.random.Generator,
+    town: Town,
+    orders: Part,
+    lines: Lines,
+    done: Fulfilment,
+    numbers: IntArray,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(canonical frame, order facts, address parts), like the standard generator's."""
+    """(canonical frame, order facts, address parts), like the standard generator's.
+
+    Accounts and devices are created in blocks (a ring's accounts together),
+    and the id scrambles are linear: shuffling the codes first keeps a
+    block's member names and device ids from forming a visible progression.
+    """
     catalog = town.catalog
     accounts = town.accounts
     owner = lines.order
@@ -111,7 +121,6 @@ def assemble(
     first_line = np.zeros(lines.size, dtype=bool)
     first_line[np.searchsorted(owner, np.arange(orders.size))] = True
     book = town.addresses.format(np.arange(town.addresses.size, dtype=np.int64))
-    everyone = np.arange(accounts.size, dtype=np.int64)
     by_buyer = pa.array(orders.buyer[owner])
     by_recipient = pa.array(orders.recipient[owner])
     rating = np.where(done.rating > 0, done.rating, np.nan)
@@ -126,11 +135,12 @@ def assemble(
     def codes(table: tuple[str, ...] | list[str | None], values: IntArray) -> pd.Series:
         return _text(pa.array(table, type=pa.string()).take(pa.array(values[owner])))
 
+    device_codes = rng.permutation(town.next_device + 4)
     unshipped = done.waybill == UNSET
     carrier_names = geo.lookup([c[0] for c in CARRIERS], done.carrier)
     columns: dict[str, pd.Series] = {
         "order_id": _text(geo.numbers(numbers).take(at)),
-        "buyer_id": _text(buyer_ids(everyone).take(by_buyer)),
+        "buyer_id": _text(buyer_ids(rng.permutation(accounts.size)).take(by_buyer)),
         "created_at": _timestamps(orders.created[owner]),
         "paid_at": _timestamps(done.paid[owner]),
         "shop_id": _text(geo.lookup(catalog.shop_ids, catalog.sku_shop[lines.sku])),
@@ -144,7 +154,7 @@ def assemble(
         "platform": codes(PLATFORMS, orders.platform),
         "channel": codes(CHANNELS, orders.channel),
         "ip": _text(geo.format_ip(orders.ip[owner])),
-        "device_id": _text(device_ids(orders.device[owner])),
+        "device_id": _text(device_ids(device_codes[orders.device[owner]])),
         "ship_name": _text(names.take(by_recipient)),
         "ship_phone": _text(geo.numbers(accounts.column("phone")).take(by_recipient)),
         "ship_address": _text(book["full"].take(pa.array(orders.address[owner]))),

@@ -176,7 +176,7 @@ def generate_adversarial(rows: int, seed: int) -> SynthData:
     shop = order_shops(town, orders, lines)
     lookalike = tag_lookalikes(town, orders, done, shop, orders.seller_waybill != AUTO)
     numbers = order_numbers(streams[12], orders.size)
-    frame, facts, addresses = assemble(town, orders, lines, done, numbers)
+    frame, facts, addresses = assemble(streams[13], town, orders, lines, done, numbers)
     group_ids = [f"BR-{i + 1:04d}" for i in range(brushing)]
     group_ids += [f"CA-{i + 1:04d}" for i in range(coupon)]
     all_groups = [
