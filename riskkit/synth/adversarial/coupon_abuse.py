@@ -40,6 +40,7 @@ from riskkit.synth.adversarial.world import (
     HOUR,
     NEW_USER_COUPON,
     WORLD_START,
+    hour_profile,
 )
 from riskkit.synth.batch import Lines
 from riskkit.synth.config import ANDROID, IOS, MINI
@@ -79,7 +80,12 @@ def _ring(
     catalog = town.catalog
     # A slow farm signs up a few accounts a day over up to ten days.
     spread = 0 if "registration_burst" in signals else int(rng.integers(2, 11)) * DAY
-    first = int(rng.integers(WORLD_START, EXPORT_AT - spread - 4 * DAY))
+    first = int(rng.integers(WORLD_START, EXPORT_AT - spread - 4 * DAY)) // DAY * DAY
+    # Some farms run their scripts around the clock, others keep people's hours.
+    if rng.random() < 0.5:
+        first += int(rng.choice(24, p=hour_profile())) * HOUR + int(rng.integers(0, HOUR))
+    else:
+        first += int(rng.integers(0, DAY))
     if spread == 0:
         registered = first + np.cumsum(rng.integers(3, 40, size))
     else:

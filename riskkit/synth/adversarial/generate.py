@@ -110,7 +110,11 @@ def _sorted_by_time(orders: Part, lines: Lines) -> tuple[Part, Lines]:
 
 
 def _derive_registration(rng: np.random.Generator, town: Town, orders: Part) -> None:
-    """Honest accounts whose sign-up was left open: new ones shortly before their first order."""
+    """Sign-up times left open: new accounts shortly before their first order, others years ago.
+
+    Also the member tier: an account younger than two months is still ``normal``,
+    whoever owns it.
+    """
     accounts = town.accounts
     size = accounts.size
     first_seen = np.full(size, EXPORT_AT, dtype=np.int64)
@@ -118,11 +122,14 @@ def _derive_registration(rng: np.random.Generator, town: Town, orders: Part) -> 
     unknown = accounts.column("registered") == UNKNOWN_REGISTRATION
     quick = rng.random(size) < 0.45  # signed up to buy this very thing
     lead = np.where(quick, rng.uniform(60, 1800, size), rng.uniform(1800, 5 * DAY, size))
-    fresh = np.maximum(first_seen - lead.astype(np.int64), np.minimum(WORLD_START, first_seen - 60))
-    old = WORLD_START - (30 * DAY + rng.exponential(700 * DAY, size)).astype(np.int64)
-    old = np.maximum(old, -9 * 365 * DAY)
-    derived = np.where(accounts.column("new_account") == 1, fresh, old)
-    accounts.replace("registered", np.where(unknown, derived, accounts.column("registered")))
+    fresh = first_seen - lead.astype(np.int64)
+    # Old accounts: 30 days to about eight and a half years before the world starts.
+    age = 30 * DAY + rng.exponential(700 * DAY, size).astype(np.int64) % (3_100 * DAY)
+    derived = np.where(accounts.column("new_account") == 1, fresh, WORLD_START - age)
+    registered = np.where(unknown, derived, accounts.column("registered"))
+    accounts.replace("registered", registered)
+    young = registered > WORLD_START - 60 * DAY
+    accounts.replace("tier", np.where(young, 0, accounts.column("tier")))
 
 
 def _promotions(town: Town, streams: list[LiveStream]) -> list[dict[str, Any]]:
