@@ -12,14 +12,14 @@ Every ring leaves a random subset of traces, some only two. The traces:
   numbers), "signed for" within about a day;
 - ``instant_review``: a scripted five-star review minutes after receipt;
 - ``sku_burst``: orders on one SKU of the shop within a few hours;
-- ``one_order_per_account``; ``instant_payment`` (paid within seconds).
+- ``one_order_per_account``; ``instant_payment`` (paid within seconds);
+- ``search_entry``: the buyers arrive through search (the task names a keyword).
 
 Without a trace the ring looks like ordinary people: aged accounts bought on
 the market, own phones and home networks, honest payment delays and reviews,
-parcels the shop ships itself. Camouflage varies per ring: some rings spread
-their orders over the honest clock, fill baskets like honest buyers, and buy
-ordinary things elsewhere; those purchases are the ring's too (labelled
-brushing, same group).
+parcels the shop ships itself. Camouflage varies per ring: some rings fill
+baskets like honest buyers and buy ordinary things elsewhere at honest times;
+those purchases are the ring's too (labelled brushing, same group).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from riskkit.synth import geo
 from riskkit.synth.adversarial.honest import CHANNEL_MIX, order_identity
-from riskkit.synth.adversarial.parts import AUTO, REVIEW_SCRIPTED, Part, lines_for
+from riskkit.synth.adversarial.parts import REVIEW_SCRIPTED, Part, lines_for
 from riskkit.synth.adversarial.people import (
     Town,
     dialup_ips,
@@ -70,6 +70,7 @@ BRUSHING_SIGNALS: dict[str, float] = {
     "sku_burst": 1.0,
     "one_order_per_account": 1.0,
     "instant_payment": 1.0,
+    "search_entry": 0.8,
 }
 _EXCLUSIVE: tuple[tuple[str, str], ...] = (
     ("device_reset", "shared_device"),
@@ -139,7 +140,7 @@ def _accounts(
     if "phone_band" in signals:
         phone = phone_band(rng, size, bool(rng.random() < 0.5), 3)
     else:
-        phone = honest_phones(rng, size, 0.08)
+        phone = honest_phones(rng, size)
     if "shared_address" in signals:
         places = town.addresses.sample(rng, int(rng.integers(1, 4)))
         if rng.random() < 0.4:  # the drop point is a locker or a station
@@ -247,16 +248,15 @@ def _ring(
     elif "shared_ip" in signals:
         studio = geo.sample_home_ips(rng, int(rng.integers(1, 4)))
         ip = studio[rng.integers(0, len(studio), total)]
-    channel = np.where(rng.random(total) < 0.8, 0, 4)  # 搜索进店: search the keyword
-    if camouflage:
-        channel = rng.choice(5, size=total, p=CHANNEL_MIX)
+    channel = rng.choice(5, size=total, p=CHANNEL_MIX)
+    if "search_entry" in signals:  # 搜索进店: the task says "search this keyword, then buy"
+        channel = np.where(rng.random(total) < 0.9, 0, channel)
     part = Part.start(
         buyer, created, platform, channel, device, ip, town.accounts.column("address")[buyer]
     )
     part.label[:] = BRUSHING
     part.group[:] = code
     part.refundable[:] = 0
-    part.coupon[:] = AUTO if camouflage else 0
     if "instant_payment" in signals:
         part.pay_delay[:] = rng.integers(1, 7, total)
     if "empty_parcel" in signals:

@@ -97,9 +97,9 @@ def _ring(
     phone = (
         phone_band(rng, size, bool(rng.random() < 0.6), 4)
         if "phone_band" in signals
-        else honest_phones(rng, size, 0.1)
+        else honest_phones(rng, size)
     )
-    platform = rng.choice([ANDROID, IOS, MINI], size=size, p=[0.5, 0.2, 0.3]).astype(np.int64)
+    platform = rng.choice([ANDROID, IOS, MINI], size=size, p=[0.5, 0.28, 0.22]).astype(np.int64)
     if "shared_device" in signals:
         platform[:] = ANDROID
     address = _addresses(rng, town, size, signals)
