@@ -228,3 +228,17 @@ def test_unknown_world_or_config_is_a_usage_error(tmp_path: Path) -> None:
         write_dataset(tmp_path, 5_000, 1, "riskkit", config=SynthConfig(), world="adversarial")
     with pytest.raises(UsageError):
         generate_adversarial(500, 1)
+
+
+@pytest.mark.slow
+def test_default_size_generates_in_seconds() -> None:
+    import time
+
+    from riskkit.synth.adversarial import DEFAULT_ROWS
+
+    started = time.process_time()
+    data = generate_adversarial(DEFAULT_ROWS, 1)
+    elapsed = time.process_time() - started
+    assert 140_000 <= len(data.labels) <= 165_000
+    assert data.labels["order_id"].is_unique
+    assert elapsed < 20.0, f"generate_adversarial({DEFAULT_ROWS}) took {elapsed:.1f} CPU seconds"

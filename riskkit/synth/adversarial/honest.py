@@ -22,6 +22,7 @@ from riskkit.synth.adversarial.parts import Part
 from riskkit.synth.adversarial.people import Town, phone_band
 from riskkit.synth.adversarial.world import (
     DAY,
+    DOUBLE11_DAY,
     FIRST_DAY,
     HOUR,
     LOOKALIKE_CODE,
@@ -46,6 +47,7 @@ LINE_COUNT_SHARE = np.array([0.78, 0.15, 0.05, 0.02])
 CHANNEL_MIX = np.array([0.4, 0.3, 0.15, 0.03, 0.12])  # search, recommend, live, affiliate, direct
 CGNAT_SHARE = 0.35
 ROAMING_SHARE = 0.2
+FRESH_DEVICE_SHARE = 0.03
 
 
 @dataclass(frozen=True)
@@ -184,15 +186,25 @@ def sample_clock(
         day_weight = day_weight / day_weight.sum()
     day = FIRST_DAY + rng.choice(WORLD_DAYS, size=size, p=day_weight)
     hour = rng.choice(24, size=size, p=hour_profile(profile))
+    # 双11 opens at midnight, and the 尾款 evening before it starts at 20:00.
+    rush = rng.random(size) < 0.3
+    hour = np.where(rush & (day == DOUBLE11_DAY), rng.integers(0, 2, size), hour)
+    hour = np.where(rush & (day == DOUBLE11_DAY - 1), rng.integers(20, 24, size), hour)
     return (day * DAY + hour * HOUR + rng.integers(0, HOUR, size)).astype(np.int64)
 
 
 def order_identity(
     rng: np.random.Generator, town: Town, buyer: IntArray, platform: IntArray
 ) -> tuple[IntArray, IntArray]:
-    """Device and IP of honest orders: one device per (account, platform); NAT for phones."""
+    """Device and IP of honest orders: one device per (account, platform); NAT for phones.
+
+    Now and then an order comes from a device id never seen before: a new
+    phone, a reinstalled app, a privacy reset.
+    """
     size = len(buyer)
     device = town.accounts.column("device")[buyer] + platform
+    fresh = np.flatnonzero(rng.random(size) < FRESH_DEVICE_SHARE)
+    device[fresh] = town.new_devices(len(fresh)) + platform[fresh]
     mobile = platform != WEB
     draw = rng.random(size)
     cgnat = mobile & (draw < CGNAT_SHARE)
