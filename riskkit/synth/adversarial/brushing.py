@@ -76,6 +76,10 @@ _EXCLUSIVE: tuple[tuple[str, str], ...] = (
     ("device_reset", "shared_device"),
     ("rotating_ip", "shared_ip"),
 )
+# Traces carried by the accounts themselves: a studio's next job inherits them.
+ACCOUNT_SIGNALS = frozenset(
+    {"phone_band", "registration_burst", "shared_address", "shared_device", "device_reset"}
+)
 SIGNAL_COUNT_SHARE = {2: 0.3, 3: 0.28, 4: 0.2, 5: 0.12, 6: 0.1}
 # Waybill sellers (空包网) sell numbers of the big franchise carriers.
 SELLER_CARRIERS = np.array([0, 1, 2, 3, 4])
@@ -86,11 +90,12 @@ def choose_signals(
     pool: dict[str, float],
     count: int,
     exclusive: tuple[tuple[str, str], ...],
+    given: tuple[str, ...] = (),
 ) -> list[str]:
-    """``count`` distinct traces drawn by weight, never both of an exclusive pair."""
+    """``given`` plus distinct traces drawn by weight up to ``count``, no exclusive pair."""
     names = list(pool)
     weights = np.array([pool[n] for n in names])
-    chosen: list[str] = []
+    chosen: list[str] = list(given)
     while len(chosen) < count:
         open_ = [
             i
@@ -116,12 +121,14 @@ def _target(rng: np.random.Generator, town: Town, burst: bool) -> tuple[int, Int
     return shop, np.sort(rng.choice(tail, size=min(size, len(tail)), replace=False))
 
 
-def _window(rng: np.random.Generator, burst: bool) -> tuple[int, int]:
+def _window(rng: np.random.Generator, burst: bool, earliest_day: int) -> tuple[int, int]:
     """Bursts last hours; otherwise days. Many rings work the run-up to 双11 (冲量)."""
-    if rng.random() < 0.4:
-        day = int(rng.integers(DOUBLE11_DAY - 10, DOUBLE11_DAY))
+    latest = FIRST_DAY + WORLD_DAYS - 5
+    low = min(max(FIRST_DAY, earliest_day), latest - 1)
+    if rng.random() < 0.4 and low < DOUBLE11_DAY:
+        day = int(rng.integers(max(low, DOUBLE11_DAY - 10), DOUBLE11_DAY))
     else:
-        day = int(rng.integers(FIRST_DAY, FIRST_DAY + WORLD_DAYS - 5))
+        day = int(rng.integers(low, latest))
     if burst:
         start = day * DAY + int(rng.integers(9, 22)) * HOUR
         return start, start + int(rng.integers(1, 6)) * HOUR
@@ -216,13 +223,25 @@ def _camouflage_purchases(
 
 
 def _ring(
-    rng: np.random.Generator, town: Town, code: int, signals: list[str], size: int
-) -> tuple[list[tuple[Part, Lines]], dict[str, Any]]:
+    rng: np.random.Generator,
+    town: Town,
+    code: int,
+    signals: list[str],
+    size: int,
+    reused: IntArray | None = None,
+) -> tuple[list[tuple[Part, Lines]], dict[str, Any], IntArray]:
+    """One job for one shop; ``reused`` accounts come from an earlier job of the studio."""
     catalog = town.catalog
     burst = "sku_burst" in signals
     shop, targets = _target(rng, town, burst)
-    start, end = _window(rng, burst)
-    accounts = _accounts(rng, town, size, start, signals)
+    if reused is None:
+        start, end = _window(rng, burst, FIRST_DAY)
+        accounts = _accounts(rng, town, size, start, signals)
+    else:
+        ready = int(town.accounts.column("registered")[reused].max()) // DAY + 1
+        start, end = _window(rng, burst, ready)
+        accounts = reused
+        size = len(reused)
     if "one_order_per_account" in signals:
         per = np.ones(size, dtype=np.int64)
     else:  # repeat buyers: at least one account orders twice
@@ -300,22 +319,43 @@ def _ring(
         "accounts": size,
         "signals": signals,
     }
-    return parts, group
+    return parts, group, accounts
 
 
 def brushing_rings(
     rng: np.random.Generator, town: Town, rings: int, first_code: int
 ) -> tuple[list[tuple[Part, Lines]], list[dict[str, Any]]]:
-    """``rings`` studios of 3-40 accounts; at least one shows exactly two traces."""
+    """``rings`` jobs of 3-40 accounts; at least one shows exactly two traces.
+
+    About a quarter of the jobs are a studio's next job: part of an earlier
+    ring's accounts, with that ring's account traits, working for another shop.
+    """
     counts = list(SIGNAL_COUNT_SHARE)
     share = np.array(list(SIGNAL_COUNT_SHARE.values()))
+    order_level = {k: v for k, v in BRUSHING_SIGNALS.items() if k not in ACCOUNT_SIGNALS}
     parts: list[tuple[Part, Lines]] = []
     groups: list[dict[str, Any]] = []
+    studios: list[tuple[IntArray, tuple[str, ...]]] = []
     two_at = int(rng.integers(0, rings))
+    last_ready = (FIRST_DAY + WORLD_DAYS - 7) * DAY
     for i in range(rings):
         wanted = 2 if i == two_at else int(rng.choice(counts, p=share / share.sum()))
-        signals = choose_signals(rng, BRUSHING_SIGNALS, wanted, _EXCLUSIVE)
-        ring_parts, group = _ring(rng, town, first_code + i, signals, int(rng.integers(3, 41)))
+        earlier = [
+            s for s in studios if int(town.accounts.column("registered")[s[0]].max()) < last_ready
+        ]
+        reused: IntArray | None = None
+        if i != two_at and earlier and rng.random() < 0.25:
+            pool, inherited = earlier[int(rng.integers(0, len(earlier)))]
+            keep = int(rng.integers(max(3, len(pool) // 2), len(pool) + 1))
+            reused = np.sort(rng.choice(pool, size=keep, replace=False))
+            wanted = max(wanted, len(inherited) + 1, 2)
+            signals = choose_signals(rng, order_level, wanted, _EXCLUSIVE, inherited)
+        else:
+            signals = choose_signals(rng, BRUSHING_SIGNALS, wanted, _EXCLUSIVE)
+        ring_parts, group, accounts = _ring(
+            rng, town, first_code + i, signals, int(rng.integers(3, 41)), reused
+        )
         parts += ring_parts
         groups.append(group)
+        studios.append((accounts, tuple(s for s in signals if s in ACCOUNT_SIGNALS)))
     return parts, groups
