@@ -119,7 +119,12 @@ def mapping_schema() -> None:
 
 
 @orders.command("synth")
-@click.option("--rows", type=click.IntRange(min=2000), default=50_000, show_default=True)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=2000),
+    default=None,
+    help="Order lines to write  [default: 50000; 200000 for --world adversarial]",
+)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option(
     "--format",
@@ -128,16 +133,25 @@ def mapping_schema() -> None:
     default="riskkit",
     show_default=True,
 )
+@click.option(
+    "--world",
+    type=click.Choice(["standard", "adversarial"]),
+    default="standard",
+    show_default=True,
+    help="standard: the detectors' reference marketplace; adversarial: the blind benchmark world.",
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @json_option
-def synth(rows: int, seed: int, fmt: str, out: Path, as_json: bool) -> None:
+def synth(rows: int | None, seed: int, fmt: str, world: str, out: Path, as_json: bool) -> None:
     """Write a seeded synthetic marketplace export with labelled fraud and look-alikes."""
     from riskkit.synth import write_dataset
 
-    summary = write_dataset(out, rows=rows, seed=seed, fmt=fmt)
+    if rows is None:
+        rows = 200_000 if world == "adversarial" else 50_000
+    summary = write_dataset(out, rows=rows, seed=seed, fmt=fmt, world=world)
     if as_json:
         echo_json(summary)
         return
-    click.echo(f"wrote {fmt} export with {rows} order lines to {out}")
+    click.echo(f"wrote {fmt} export of the {world} world with {rows} order lines to {out}")
     for name in summary.get("files", []):
         click.echo(f"  {name}")

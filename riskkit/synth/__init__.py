@@ -5,7 +5,15 @@
 """
 
 from riskkit.synth.config import SynthConfig
-from riskkit.synth.export import FORMATS, write_dataset
+from riskkit.synth.export import FORMATS, WORLDS, write_dataset
 from riskkit.synth.generate import MIN_ROWS, SynthData, generate
 
-__all__ = ["FORMATS", "MIN_ROWS", "SynthConfig", "SynthData", "generate", "write_dataset"]
+__all__ = [
+    "FORMATS",
+    "MIN_ROWS",
+    "WORLDS",
+    "SynthConfig",
+    "SynthData",
+    "generate",
+    "write_dataset",
+]
