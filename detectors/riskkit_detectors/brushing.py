@@ -154,9 +154,18 @@ class BrushingDetector(Detector):
             # Honest buyers almost never re-order one SKU within a day, so
             # accounts that do it on the same SKU and day are linked.
             repeat_lines = repeat_sku.hit[line_order] & (item >= 0)
+            days = int(line_time.max() // DAY) + 1 if n else 1
+            day_item = item * days + (line_time // DAY).astype(np.int64)
+            # ...where they are most of the SKU's buyers that day: a popular
+            # SKU's day has a few honest repeaters among many buyers.
+            buyers_of = pd.DataFrame({"k": day_item, "b": line_buyer}).drop_duplicates()
+            all_buyers = buyers_of.groupby("k").size()
+            repeaters = buyers_of[repeat_lines[buyers_of.index.to_numpy()]].groupby("k").size()
+            mostly = repeaters.index[
+                repeaters.to_numpy() >= 0.5 * all_buyers.reindex(repeaters.index).to_numpy()
+            ]
+            repeat_lines &= np.isin(day_item, mostly.to_numpy())
             if repeat_lines.any():
-                days = int(line_time.max() // DAY) + 1
-                day_item = item * days + (line_time // DAY).astype(np.int64)
                 codes, values = pd.factorize(day_item[repeat_lines])
                 all_codes = np.full(len(item), -1, dtype=np.int64)
                 all_codes[repeat_lines] = codes

@@ -129,6 +129,7 @@ _LABELS = {
     "address": "address",
     "phone_run": "phone-band",
     "waybill_run": "waybill-run",
+    "station_redeem": "parcel-station",
     "ip24_hour": "IP /24-hour",
     "ip24_half_hour": "IP /24-hour",
 }

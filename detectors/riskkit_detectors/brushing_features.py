@@ -37,9 +37,12 @@ __all__ = [
     "phone_run_labels",
     "phone_runs",
     "repeat_sku_indicator",
+    "seller_runs",
 ]
 
 DAY = 86_400.0
+# A shop whose parcels of one carrier sit in runs this often prints in batches.
+_BATCH_SHARE = 0.5
 
 
 @dataclass
@@ -258,12 +261,38 @@ def identity_keys(
         keys.append(
             IdentityKey("phone_run", buyer, phone_run, run_values, 4 * max_shared_accounts, 5)
         )
-    if (facts.waybill_run >= 0).any():
+    linking_runs = seller_runs(view, facts.waybill_run)
+    if (linking_runs >= 0).any():
         run_values = pd.Index(np.arange(facts.waybill_run.max() + 1))
         keys.append(
-            IdentityKey("waybill_run", buyer, facts.waybill_run, run_values, max_shared_accounts)
+            IdentityKey("waybill_run", buyer, linking_runs, run_values, max_shared_accounts)
         )
     return keys
+
+
+def seller_runs(view: OrderView, runs: np.ndarray) -> np.ndarray:
+    """Waybill runs that can link accounts: not at a shop that prints in batches.
+
+    A shop that prints its waybills in batches numbers most of its parcels
+    with a carrier consecutively; there a run is how the shop works, not a
+    waybill seller's stock (空包), and links no one.  Measured per shop and
+    carrier: the share of its tracked parcels that sit in runs.
+    """
+    have = runs >= 0
+    if not have.any():
+        return runs
+    orders = view.orders
+    shop_carrier, _ = pd.factorize(
+        orders["shop_id"].astype("object").fillna("").astype(str)
+        + "|"
+        + orders["carrier"].astype("object").fillna("").astype(str)
+    )
+    tracked = np.asarray(orders["tracking_no"].notna(), dtype=bool)
+    size = int(shop_carrier.max()) + 1
+    parcels = np.bincount(shop_carrier[tracked], minlength=size)
+    in_runs = np.bincount(shop_carrier[tracked & have], minlength=size)
+    batch_printer = in_runs >= _BATCH_SHARE * np.maximum(parcels, 1)
+    return np.where(have & ~batch_printer[shop_carrier], runs, -1)
 
 
 def phone_runs(phones: TextCodes, max_gap: int) -> np.ndarray:

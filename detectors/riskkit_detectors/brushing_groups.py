@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskkit_detectors.brushing_evidence import brushing_lines, coupon_line
+from riskkit_detectors.brushing_evidence import FAMILY, brushing_lines, coupon_line
 from riskkit_detectors.brushing_features import OrderFacts
 from riskkit_detectors.dense_block import DenseBlock
 from riskkit_detectors.evidence import SPEAKS_AT
@@ -75,8 +75,9 @@ def score_groups(
 
     comp_of_buyer = np.full(n_buyers, -1, dtype=np.int64)
     comp_of_buyer[buyer[comp >= 0]] = comp[comp >= 0]
-    # Buying the ring's SKU is what its honest customers do too.
-    own_signs = [ln for ln in lines if ln.family != "sku"]
+    # A member shows a fake order's signs itself: sharing a home IP with a ring
+    # account or buying its SKU is what honest customers do too.
+    own_signs = [ln for ln in lines if ln.name in FAMILY]
     member = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(own_signs, comp_of_buyer)
     member |= burst_repeaters
     comp = np.where(member[buyer] & (comp >= 0), comp, -1)

@@ -20,6 +20,7 @@ from riskkit.detection import Detector, DetectorOption
 from riskkit_detectors.brushing_features import phone_run_labels, phone_runs
 from riskkit_detectors.coupon_features import account_facts
 from riskkit_detectors.coupon_groups import score_coupon_groups
+from riskkit_detectors.coupon_keys import redemption_batch_keys, station_redemption_key
 from riskkit_detectors.identity import (
     IdentityKey,
     address_key,
@@ -122,6 +123,13 @@ class CouponAbuseDetector(Detector):
         unavailable = dict(facts.unavailable)
         keys = self._keys(view, buyer, unavailable)
         keys.extend(self._coupon_burst_keys(view, buyer, facts))
+        cap = 4 * self.max_shared_accounts
+        keys.extend(redemption_batch_keys(view, buyer, facts, self.burst_minutes * 60.0, cap))
+        station = next((k for k in keys if k.kind == "station"), None)
+        if station is not None:
+            keys.extend(
+                station_redemption_key(view, buyer, facts, station.codes, station.values, cap)
+            )
         graph = build_identity_graph(n_buyers, keys)
         groups = score_coupon_groups(
             view=view,
@@ -256,7 +264,17 @@ class CouponAbuseDetector(Detector):
                 ]
             )
             kind = "ip24_hour" if shift == 0.0 else "ip24_half_hour"
-            keys.append(IdentityKey(kind, buyer, codes, labels, cap, min_accounts))
+            keys.append(
+                IdentityKey(
+                    kind,
+                    buyer,
+                    codes,
+                    labels,
+                    cap,
+                    min_accounts,
+                    counts_toward_degree=shift == 0.0,
+                )
+            )
         return keys
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from riskkit_detectors.brushing_evidence import households, identity_uses
 from riskkit_detectors.coupon_features import DAY, AccountFacts
 from riskkit_detectors.evidence import (
+    SPEAKS_AT,
     Line,
     account_share_line,
     burst_line,
@@ -39,7 +40,7 @@ from riskkit_detectors.evidence import (
 )
 from riskkit_detectors.findings import GroupVerdicts
 from riskkit_detectors.groups import value_label
-from riskkit_detectors.identity import IdentityGraph, IdentityKey
+from riskkit_detectors.identity import HOUSEHOLD_SIZE, IdentityGraph, IdentityKey
 from riskkit_detectors.order_view import ItemIndex, OrderView
 from riskkit_detectors.ring_scoring import (
     evidence_verdicts,
@@ -56,6 +57,7 @@ _ORDER_BURST_HOURS = 36.0
 # Redeemers a group needs before it is a coupon-abuse candidate at all.
 _MIN_REDEEMERS = 2
 _MEMBER_MIN_LINKS = 2
+_TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted")
 
 
 @dataclass
@@ -157,7 +159,7 @@ def coupon_lines(
     def describe(kind: str, code: int) -> str:
         return value_label(kind, keys[kind].value(code), show_pii)
 
-    kinds = ("device", "phone", "ip", "address", "ip24_hour", "ip24_half_hour")
+    kinds = ("device", "phone", "ip", "address", "ip24_hour", "ip24_half_hour", "station_redeem")
     lines.append(
         identity_line(
             "identity", identity_uses(keys, graph, kinds, describe), comp_of_buyer, n_groups
@@ -213,6 +215,15 @@ def score_coupon_groups(
     lines = coupon_lines(
         view, buyer, comp_of_buyer, n_groups, graph, keys, facts, burst_minutes, show_pii
     )
+    # New accounts tied only by redeeming around the same time, on ordinary
+    # baskets, are a live-stream's audience: a farm shares something beyond a
+    # household (a device, a phone band, a locker...) or sizes its orders to
+    # the threshold.
+    basket = next((ln for ln in lines if ln.family == "basket"), None)
+    farm = _linked_beyond_timing(graph, n_groups)
+    if basket is not None:
+        farm |= basket.p <= SPEAKS_AT
+    candidate &= farm
     scores = score_candidates(lines, candidate)
     flagged_group = candidate & (scores.score >= threshold)
 
@@ -222,8 +233,21 @@ def score_coupon_groups(
     # Where most of a group's redeemers were registered in one batch window,
     # the batch is the ring: an account registered outside it is not one of
     # them (a household's neighbour, a shared carrier IP).
-    others = [ln for ln in lines if ln.family not in ("coupon", "registration")]
+    # Only what links an account to the others ties it: being new, redeeming
+    # once on a cheap basket and leaving is what honest newcomers do too.
+    others = [ln for ln in lines if ln.family in ("identity", "phone")]
+    burst = next(ln for ln in lines if ln.family == "registration")
     tied = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
+    if np.isfinite(facts.registered_at).any():
+        # Registered inside the group's burst (an hour): one of the batch.
+        tied |= spoke_for([burst], comp_of_buyer)
+    else:
+        # A day and a half of first orders is too wide a window to tie anyone
+        # alone, nor is buying the group's SKU: the account must also farm (a
+        # threshold basket, or never return).
+        farming = [ln for ln in lines if ln.family in ("basket", "churn")]
+        together = [burst, *(ln for ln in lines if ln.family == "sku")]
+        tied |= spoke_for(together, comp_of_buyer) & spoke_for(farming, comp_of_buyer)
     if np.isfinite(facts.registered_at).any():
         redeeming = np.where(facts.redeemed, comp_of_buyer, -1)
         batch = densest_windows(redeeming, facts.registered_at, burst_minutes * 60.0, n_groups)
@@ -243,6 +267,16 @@ def score_coupon_groups(
     return CouponGroups(
         order_score, comp_of_order, flagged, _order_reasons(view, buyer, facts), verdicts
     )
+
+
+def _linked_beyond_timing(graph: IdentityGraph, n_groups: int) -> np.ndarray:
+    """Per group: some identifier (not a redemption window) links more
+    accounts than a household holds."""
+    links = graph.links
+    real = links[~links["kind"].isin(_TIMING_KINDS) & (links["n_accounts"] > HOUSEHOLD_SIZE)]
+    out = np.zeros(n_groups, dtype=bool)
+    out[real["component"].to_numpy(dtype=np.int64)] = True
+    return out
 
 
 def _within_redemptions(

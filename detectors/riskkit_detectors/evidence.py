@@ -244,6 +244,7 @@ def identity_line(
     best = np.ones(n_groups)
     best_text: dict[int, tuple[float, str]] = {}
     measured = [u for u in uses if len(u.accounts) and len(u.buyers)]
+    holds = np.zeros(len(comp_of_buyer), dtype=bool)
     for use in measured:
         present = use.accounts > 0
         n_values = max(use.universe or int(present.sum()), 1)
@@ -276,6 +277,13 @@ def identity_line(
             n_shared - 1, np.maximum(per["values"].to_numpy() * share_shared, 1e-12)
         )
         p_kind = np.minimum(1.0, 2.0 * np.minimum(size_tail, count_tail))
+        # Accounts holding a shared value of a kind that speaks for their group.
+        kind_p = np.ones(n_groups)
+        kind_p[per.index.to_numpy(dtype=np.int64)] = p_kind * max(len(measured), 1)
+        owner = comp_of_buyer[use.buyers]
+        holding = (owner >= 0) & use.shared[use.values]
+        holding &= kind_p[np.maximum(owner, 0)] <= SPEAKS_AT
+        holds[use.buyers[holding]] = True
         rows = zip(per.index, p_kind, largest, size_tail, n_shared, per["value"], strict=True)
         for code_, p, big, tail, shared_n, value in rows:
             code = int(code_)
@@ -289,7 +297,8 @@ def identity_line(
                 best_text[code] = (float(p), text)
             best[code] = min(best[code], float(p))
     facts = {code: text for code, (_, text) in best_text.items()}
-    return Line(family, "shared_identifiers", np.minimum(1.0, best * max(len(measured), 1)), facts)
+    p_line = np.minimum(1.0, best * max(len(measured), 1))
+    return Line(family, "shared_identifiers", p_line, facts, account_hit=holds)
 
 
 def sku_line(

@@ -186,6 +186,9 @@ class IdentityKey:
     # Orders per account on the value: a carrier NAT address shows up once per
     # account among its other addresses; a ring's (or a home's) on every order.
     min_orders_per_account: float = 0.0
+    # Keys that only gather candidates (time windows, a second shifted grid)
+    # say nothing of how firmly an account is tied to its group.
+    counts_toward_degree: bool = True
 
     def value(self, code: int) -> str:
         item = self.values[code]
@@ -236,7 +239,8 @@ def build_identity_graph(n_buyers: int, keys: list[IdentityKey]) -> IdentityGrap
             counted = use[accounts[use["v"].to_numpy()] > HOUSEHOLD_SIZE]
         else:
             counted = use
-        degree += np.bincount(counted["b"].to_numpy(), minlength=n_buyers)
+        if key.counts_toward_degree:
+            degree += np.bincount(counted["b"].to_numpy(), minlength=n_buyers)
         rows.append(use["b"].to_numpy())
         cols.append(offset + use["v"].to_numpy())
         linked_values = np.flatnonzero(linking)
