@@ -8,8 +8,8 @@ basket        redemptions on an order just over the coupon threshold
 churn         accounts never seen again after redeeming
 registration  accounts registered (or first ordering) within one window
 account       accounts under a week old at their first order
-identity      shared device, phone, IP, home address, IP /24 within the hour
-phone         a band of near-sequential phone numbers
+identity      shared device, phone, IP, home address, IP /24 within the hour,
+              parcel station, a band of near-sequential phone numbers
 sku           the group's households buying one SKU
 ============  ==========================================================
 
@@ -173,7 +173,8 @@ def coupon_lines(
         else []
     )
     if phone_uses:
-        line = identity_line("phone", phone_uses, comp_of_buyer, n_groups)
+        # A phone band comes with one address in honest life too (an office).
+        line = identity_line("identity", phone_uses, comp_of_buyer, n_groups)
         line.name = "phone_run"
         lines.append(line)
     items = ItemIndex(view)
@@ -235,7 +236,7 @@ def score_coupon_groups(
     # them (a household's neighbour, a shared carrier IP).
     # Only what links an account to the others ties it: being new, redeeming
     # once on a cheap basket and leaving is what honest newcomers do too.
-    others = [ln for ln in lines if ln.family in ("identity", "phone")]
+    others = [ln for ln in lines if ln.family == "identity"]
     burst = next(ln for ln in lines if ln.family == "registration")
     tied = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
     if np.isfinite(facts.registered_at).any():

@@ -51,6 +51,10 @@ PROMOTION_KINDS = (
     "member_offer",
     "other",
 )
+# A festival (双11, 618) is followed by days of returns, late parcels and a
+# spending lull; a flash sale or coupon day is over when it ends.
+AFTERMATH_DAYS: dict[str, float] = {"festival": 3.0}
+
 _ALIASES = {"starts_at": "start", "ends_at": "end", "sku_ids": "skus", "title": "name"}
 
 
@@ -89,6 +93,9 @@ class Promotion(BaseModel):
     kind: str = "other"
     skus: tuple[str, ...] = ()
     audience: str | None = None
+    # Days after the end during which orders still run differently (a
+    # festival's lull, returns and late deliveries); default by kind.
+    aftermath_days: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -133,6 +140,13 @@ class Promotion(BaseModel):
     def label(self) -> str:
         return f"{self.name} ({self.kind})"
 
+    @property
+    def aftermath_end(self) -> dt.datetime:
+        days = self.aftermath_days
+        if days is None:
+            days = AFTERMATH_DAYS.get(self.kind, 0.0)
+        return self.end + dt.timedelta(days=days)
+
 
 class PromotionCalendar(BaseModel):
     """All declared promotions of a shop."""
@@ -142,6 +156,10 @@ class PromotionCalendar(BaseModel):
     def overlapping(self, start: dt.datetime, end: dt.datetime) -> list[Promotion]:
         """Promotions whose time range overlaps ``[start, end)``."""
         return [p for p in self.promotions if p.start < end and p.end > start]
+
+    def in_aftermath(self, start: dt.datetime, end: dt.datetime) -> list[Promotion]:
+        """Promotions whose aftermath (after the end) overlaps ``[start, end)``."""
+        return [p for p in self.promotions if p.end < end and p.aftermath_end > start]
 
     def promotion_codes(
         self,

@@ -260,6 +260,16 @@ class TrafficDriftDetector(PartitionedDetector):
             for start in binned.starts
         ]
         patterns = [{_promotion_pattern(p) for p in window_promos} for window_promos in promos]
+        after = [
+            [
+                p
+                for p in calendar.in_aftermath(
+                    start.to_pydatetime(), (start + window).to_pydatetime()
+                )
+                if p.kind in SPIKE_KINDS and p.shop_wide
+            ]
+            for start in binned.starts
+        ]
         # Edge windows the data only partly covers would read as a volume drop.
         slack = window * 0.05
         partial = np.zeros(n, dtype=bool)
@@ -329,6 +339,13 @@ class TrafficDriftDetector(PartitionedDetector):
                     notes.insert(0, expected + (f"; moved: {', '.join(moved)}" if moved else ""))
                 else:
                     notes.insert(0, f"routine promotion {names} (also in the reference)")
+            elif after[w]:
+                names = ", ".join(sorted({p.label() for p in after[w]}))
+                outcome.excused = True
+                notes.insert(
+                    0,
+                    f"after {names}: expected" + (f"; moved: {', '.join(moved)}" if moved else ""),
+                )
             if binned.set_aside[w]:
                 notes.append(
                     f"{binned.set_aside[w]:,.0f} orders of declared SKU promotions set aside"

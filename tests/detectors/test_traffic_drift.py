@@ -174,7 +174,28 @@ def test_calendar_promotion_is_annotated_not_alarmed(tmp_path: Path) -> None:
     windows = detector.result_.tables["windows.csv"]
     note = windows.loc[windows["window_start"] == START + pd.Timedelta(days=30), "annotation"]
     assert note.iloc[0].startswith("promotion 双11 (festival): expected; moved: ")
-    assert detector.result_.summary["windows_annotated"] == 1
+    # The festival's day and the three days of its aftermath.
+    assert detector.result_.summary["windows_annotated"] == 4
+
+
+@pytest.mark.parametrize(("aftermath", "excused"), [("", True), ("    aftermath_days: 0\n", False)])
+def test_days_after_a_festival_are_expected(tmp_path: Path, aftermath: str, excused: bool) -> None:
+    """The lull after 双11 (orders fall to a fifth the next day) is part of the festival."""
+    orders = make_orders(festival_day=30, outage_day=31)
+    assert 31 in drifted_days(TrafficDriftDetector().fit(orders))
+    calendar = write_calendar(
+        tmp_path,
+        "promotions:\n"
+        "  - name: 双11\n"
+        "    start: 2026-10-07\n"
+        "    end: 2026-10-07\n"
+        "    kind: festival\n" + aftermath,
+    )
+    detector = TrafficDriftDetector(calendar=str(calendar)).fit(orders)
+    assert (31 in drifted_days(detector)) is not excused
+    windows = detector.result_.tables["windows.csv"]
+    note = windows.loc[windows["window_start"] == START + pd.Timedelta(days=31), "annotation"]
+    assert note.iloc[0].startswith("after 双11 (festival): expected") is excused
 
 
 @pytest.mark.parametrize(
