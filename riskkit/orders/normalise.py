@@ -19,7 +19,12 @@ import pyarrow.compute as pc
 from riskkit.errors import InputError
 from riskkit.orders.schema import COLUMN_KIND, IDENTITY_COLUMNS, REQUIRED_COLUMNS
 
-__all__ = ["Normalised", "normalise"]
+__all__ = ["OUT_OF_RANGE_REASON", "Normalised", "normalise"]
+
+OUT_OF_RANGE_REASON = (
+    "timestamp outside the readable range 1677-09-22 .. 2262-04-11 "
+    "(a placeholder date such as 9999-12-31?)"
+)
 
 _COMMON_LAYOUT = "%Y-%m-%d %H:%M:%S"
 _OFFSET = re.compile(r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$")
@@ -41,6 +46,8 @@ class Normalised:
     frame: pd.DataFrame
     rejected: pd.DataFrame
     masked: dict[str, int] = field(default_factory=dict)
+    # Optional timestamp columns -> cells with a placeholder date read as missing.
+    out_of_range: dict[str, int] = field(default_factory=dict)
 
 
 def _strip_guard(series: pd.Series) -> pd.Series:
@@ -66,40 +73,70 @@ def _blank(raw: pd.Series) -> pd.Series:
     return blank
 
 
-def _parse_timestamps(series: pd.Series) -> pd.Series:
+_NS_PER_TICK = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _within_ns(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parsed timestamps of any resolution -> nanoseconds, and where they did not fit.
+
+    Placeholder dates (``9999-12-31 23:59:59`` "never expires", ``1600-01-01``
+    "not yet signed") parse, but lie outside the nanosecond range pandas
+    computes in (1677-09-21 .. 2262-04-11).  They become NaT here and are
+    flagged, so the caller can read them as missing or quarantine the row.
+    """
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)  # the wall clock of the export's offset
+    stamps = values.to_numpy()
+    unit = str(np.datetime_data(stamps.dtype)[0])
+    ticks = stamps.view("i8")
+    per_tick = _NS_PER_TICK[unit]
+    lowest = -(-pd.Timestamp.min.value // per_tick)  # ceiling division
+    highest = pd.Timestamp.max.value // per_tick
+    known = ~np.isnat(stamps)
+    outside = known & ((ticks < lowest) | (ticks > highest))
+    fitting = np.where(outside, np.array("NaT", dtype=stamps.dtype), stamps)
+    fitting = fitting.astype("datetime64[ns]")
+    return (
+        pd.Series(fitting, index=values.index, dtype="datetime64[ns]"),
+        pd.Series(outside, index=values.index, dtype=bool),
+    )
+
+
+def _parse_timestamps(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Naive nanosecond timestamps, and the cells that held a date outside that range."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if getattr(series.dt, "tz", None) is not None:
-            localised: pd.Series = series.dt.tz_localize(None)
-            return localised.astype("datetime64[ns]")
-        return series.astype("datetime64[ns]")
+        return _within_ns(series)
     text = series.astype("str") if series.dtype != "str" else series
+    outside = pd.Series(False, index=text.index, dtype=bool)
     # Most exports write one layout; pyarrow parses it without building ten
-    # million Python strings.  Any other cell goes through pandas below.
+    # million Python strings (a date it cannot hold in nanoseconds is null
+    # there).  Any other cell goes through pandas below.
     parsed = _parse_common_layout(text)
     pending = parsed.isna() & text.notna()
     if not bool(pending.any()):
-        return parsed
+        return parsed, outside
     try:
         iso = pd.to_datetime(text[pending], format="ISO8601", errors="coerce")
     except ValueError:  # mixed UTC offsets: take every cell's wall clock below
         iso = pd.Series(pd.NaT, index=text.index[pending], dtype="datetime64[ns]")
-    if getattr(iso.dt, "tz", None) is not None:
-        iso = iso.dt.tz_localize(None)
-    parsed[pending] = iso.astype("datetime64[ns]")
-    pending = parsed.isna() & text.notna()
+    parsed[pending], outside[pending] = _within_ns(iso)
+    pending = parsed.isna() & text.notna() & ~outside
     if not bool(pending.any()):
-        return parsed
+        return parsed, outside
     # The wall clock as written: an offset is dropped, not applied (hour-of-day
     # patterns are about the buyer's clock). See riskkit.orders.schema.
     rest = text[pending].str.strip().str.replace(_OFFSET.pattern, "", regex=True)
-    retry = pd.to_datetime(rest, format="ISO8601", errors="coerce")
+    retry, retry_outside = _within_ns(pd.to_datetime(rest, format="ISO8601", errors="coerce"))
     for fmt in _FALLBACK_FORMATS:
-        missing = retry.isna()
+        missing = retry.isna() & ~retry_outside
         if not bool(missing.any()):
             break
-        retry[missing] = pd.to_datetime(rest[missing], format=fmt, errors="coerce")
-    parsed[pending] = retry.astype("datetime64[ns]")
-    return parsed
+        retry[missing], retry_outside[missing] = _within_ns(
+            pd.to_datetime(rest[missing], format=fmt, errors="coerce")
+        )
+    parsed[pending] = retry
+    outside[pending] = retry_outside
+    return parsed, outside
 
 
 def _parse_common_layout(text: pd.Series) -> pd.Series:
@@ -161,6 +198,7 @@ def normalise(
     frame = pd.DataFrame(index=text.index)
     problems: list[pd.DataFrame] = []
     masked: dict[str, int] = {}
+    out_of_range: dict[str, int] = {}
 
     def reject(mask: pd.Series, column: str, reason: str, values: pd.Series) -> None:
         if bool(mask.any()):
@@ -192,8 +230,14 @@ def normalise(
             values = (raw.astype("str") if raw.dtype != "str" else raw).str.strip()
             values = values.where(values != "")
         elif kind == "timestamp":
-            values = _parse_timestamps(raw)
-            bad = values.isna() & raw.notna()
+            values, outside = _parse_timestamps(raw)
+            if bool(outside.any()):
+                if column in REQUIRED_COLUMNS:
+                    reject(outside, column, OUT_OF_RANGE_REASON, raw)
+                else:
+                    # An optional time with a placeholder date is simply unknown.
+                    out_of_range[column] = int(outside.sum())
+            bad = values.isna() & raw.notna() & ~outside
             if bool(bad.any()):
                 bad &= ~_blank(raw)
             reject(bad, column, "unparseable timestamp", raw)
@@ -261,7 +305,7 @@ def normalise(
         problems, text if original is None else original, source, row_numbers
     )
     good = frame.drop(index=rejected.attrs.get("index", []))
-    return Normalised(good.reset_index(drop=True), rejected, masked)
+    return Normalised(good.reset_index(drop=True), rejected, masked, out_of_range)
 
 
 def _rejected_frame(

@@ -38,6 +38,8 @@ class OrderTable:
     files: list[Path] = field(default_factory=list)
     masked: dict[str, int] = field(default_factory=dict)
     rows_read: int = 0
+    # Optional timestamp column -> placeholder dates (9999-12-31 ...) read as missing.
+    out_of_range_dates: dict[str, int] = field(default_factory=dict)
 
     def signals(self) -> dict[str, bool]:
         with_values = {c for c in self.frame.columns if bool(self.frame[c].notna().any())}
@@ -62,6 +64,7 @@ class OrderTable:
             "date_range": {"start": start, "end": end},
             "signals": self.signals(),
             "masked_values": self.masked,
+            "out_of_range_dates": self.out_of_range_dates,
         }
 
     def write_rejected(self, out_dir: str | Path) -> Path | None:
@@ -144,6 +147,7 @@ def read_orders(
     frames: list[pd.DataFrame] = []
     rejected: list[pd.DataFrame] = []
     masked: dict[str, int] = {}
+    out_of_range: dict[str, int] = {}
     rows_read = 0
     for raw, spec, text in others:
         if spec.name == "taobao" and item_reports:
@@ -181,6 +185,8 @@ def read_orders(
         rejected.append(result.rejected)
         for column, count in result.masked.items():
             masked[column] = masked.get(column, 0) + count
+        for column, count in result.out_of_range.items():
+            out_of_range[column] = out_of_range.get(column, 0) + count
         _check_rejections(
             raw.path, rows_read=len(text), rejected=result.rejected, limit=max_rejected
         )
@@ -203,7 +209,15 @@ def read_orders(
         files=[Path(p) for p in paths],
         masked=masked,
         rows_read=rows_read,
+        out_of_range_dates=out_of_range,
     )
+    for column, count in out_of_range.items():
+        log.warning(
+            "%d %s value(s) outside the readable date range (placeholders such as "
+            "9999-12-31) read as missing",
+            count,
+            column,
+        )
     if not all_rejected.empty:
         log.warning("%d row(s) quarantined with their reasons", len(all_rejected))
     return table
