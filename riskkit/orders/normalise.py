@@ -37,6 +37,8 @@ _FALLBACK_FORMATS = (
     "%Y年%m月%d日",
     "%Y%m%d%H%M%S",
 )
+# Larger than any real quantity, and every whole number up to it is exact in a float.
+_LARGEST_COUNT = 2**53
 _MASKED = re.compile(r"\*{3,}")
 _MONEY_JUNK = r"[¥￥$,元\s]"
 
@@ -63,11 +65,28 @@ def _strip_guard(series: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
+def _as_text(values: pd.Series) -> pd.Series:
+    """Cells as text for the quarantine, whatever their type.
+
+    A Parquet timestamp in year 9999 UTC is year 10000 on a UTC+8 clock,
+    which Python's datetime (and so pandas' formatting) cannot show; numpy can.
+    """
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.astype("string")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    shown = np.datetime_as_string(values.to_numpy())
+    return pd.Series(shown, index=values.index, dtype="string").where(values.notna())
+
+
 def _blank(raw: pd.Series) -> pd.Series:
     """True where a raw cell holds nothing (missing or only white space)."""
     blank = raw.isna()
     present = ~blank
-    if bool(present.any()) and not pd.api.types.is_numeric_dtype(raw.dtype):
+    typed = pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_datetime64_any_dtype(
+        raw.dtype
+    )
+    if bool(present.any()) and not typed:
         stripped = raw[present].astype("str").str.strip()
         blank[present] = (stripped == "").to_numpy()
     return blank
@@ -204,7 +223,7 @@ def normalise(
         if bool(mask.any()):
             problems.append(
                 pd.DataFrame(
-                    {"column": column, "reason": reason, "value": values[mask].astype("string")},
+                    {"column": column, "reason": reason, "value": _as_text(values[mask])},
                     index=text.index[mask.to_numpy()],
                 )
             )
@@ -247,10 +266,16 @@ def normalise(
             if bool(bad.any()):
                 bad &= ~_blank(raw)
             reject(bad, column, "not a number", raw)
+            # "1e400" parses as infinity: no amount or count is infinite.
+            infinite = pd.Series(np.isinf(values.to_numpy()), index=values.index)
+            reject(infinite, column, "not a finite number", raw)
+            values = values.where(~infinite)
             if kind == "integer":
                 fractional = values.notna() & (values != np.floor(values))
                 reject(fractional, column, "not a whole number", raw)
-                values = values.where(~fractional).round().astype("Int64")
+                huge = values.abs() > _LARGEST_COUNT
+                reject(huge, column, f"a count above {_LARGEST_COUNT:,}", raw)
+                values = values.where(~fractional & ~huge).round().astype("Int64")
         if column in IDENTITY_COLUMNS:
             # Masked values (138****5678, ****) are unknown, not one shared identity.
             hidden = values.str.contains("***", regex=False).fillna(False).astype(bool)
@@ -329,7 +354,8 @@ def _rejected_frame(
         }
     )
     # Keep the whole original row (every column of the export) so nothing is lost.
-    originals = text.loc[issues.index].reset_index(drop=True).astype("string")
+    originals = text.loc[issues.index].reset_index(drop=True)
+    originals = pd.DataFrame({c: _as_text(originals[c]) for c in originals.columns})
     out = pd.concat([out, originals.add_prefix("source:")], axis=1)
     out.attrs["index"] = list(issues.index)
     return out
