@@ -81,7 +81,13 @@ TAOBAO = {
     "宝贝总数量": "int",
     "收货地址": "text",
 }
-TAOBAO_ITEMS = {"订单编号": "id", "标题": "sku", "价格": "money", "购买数量": "int", "商家编码": "sku"}
+TAOBAO_ITEMS = {
+    "订单编号": "id",
+    "标题": "sku",
+    "价格": "money",
+    "购买数量": "int",
+    "商家编码": "sku",
+}
 JD = {
     "订单号": "id",
     "下单时间": "time",
@@ -108,7 +114,9 @@ PINDUODUO = {
     "省": "text",
 }
 CUSTOM = {"单号": "id", "客户": "buyer", "下单时间": "time", "实付": "money", "备注": "text"}
-CUSTOM_MAPPING = "columns:\n  order_id: 单号\n  buyer_id: 客户\n  created_at: 下单时间\n  amount_paid: [实付]\n"
+CUSTOM_MAPPING = (
+    "columns:\n  order_id: 单号\n  buyer_id: 客户\n  created_at: 下单时间\n  amount_paid: [实付]\n"
+)
 
 HOSTILE = [
     *SENTINELS,
@@ -135,7 +143,7 @@ HOSTILE = [
     '="3100000004440793121"',
     "'13812345678",
     "\t3100000004440793",
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
     "+86 138",
     "@SUM(A1)",
     "line\nbreak",

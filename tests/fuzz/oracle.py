@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner, Result
-
 from gen_exports import ExportCase
+
 from riskkit.atomic import neutralise_formula
 from riskkit.cli.main import cli
 from riskkit.errors import RiskkitError
@@ -47,7 +47,9 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return not (self.internal_errors or self.lost_rows or self.leftover_temp_files or self.other)
+        return not (
+            self.internal_errors or self.lost_rows or self.leftover_temp_files or self.other
+        )
 
     def describe(self) -> str:
         parts = [
@@ -118,7 +120,9 @@ def check_export(case: ExportCase, folder: Path, run_detect: bool = True) -> Out
         table = read_orders(inputs, max_rejected=1.0, **_read_kwargs(extra))  # type: ignore[arg-type]
     except RiskkitError as exc:
         if check.exit_code != 2:
-            outcome.other.append(f"reader refused ({exc}) but orders check exited {check.exit_code}")
+            outcome.other.append(
+                f"reader refused ({exc}) but orders check exited {check.exit_code}"
+            )
         table = None
     except Exception:
         outcome.internal_errors.append("read_orders:\n" + traceback.format_exc())
@@ -174,19 +178,19 @@ def _check_detect_outputs(frame: pd.DataFrame, rejected: int, out: Path, outcome
             )
 
 
-def check_datafile(load: Callable[[Path], object], path: Path, syntax_broken: bool) -> Outcome:
-    """``load(path)`` accepts the file or raises riskkit's error naming file and line/field."""
+def check_datafile(load: Callable[[Path], object], path: Path) -> Outcome:
+    """``load(path)`` accepts the file or raises riskkit's error naming the file and
+    the line or the field."""
     outcome = Outcome()
     try:
         load(path)
     except RiskkitError as exc:
         message = exc.render()
-        if str(path) not in message and path.name not in message:
-            outcome.other.append(f"error does not name the file: {message}")
         location = exc.location
-        if location is None or (location.row is None and location.column is None):
-            if syntax_broken or "YAML" in message or "JSON" in message:
-                outcome.other.append(f"error names neither line nor field: {message}")
+        if location is None or str(location.file) != str(path):
+            outcome.other.append(f"error does not name the file: {message}")
+        elif location.row is None and location.column is None:
+            outcome.other.append(f"error names neither line nor field: {message}")
     except Exception:
         outcome.internal_errors.append(traceback.format_exc())
     return outcome
