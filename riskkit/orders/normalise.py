@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from riskkit.errors import InputError
 from riskkit.orders.schema import COLUMN_KIND, IDENTITY_COLUMNS, REQUIRED_COLUMNS
 
-__all__ = ["OUT_OF_RANGE_REASON", "Normalised", "normalise"]
+__all__ = ["OUT_OF_RANGE_REASON", "Normalised", "normalise", "strip_guard"]
 
 OUT_OF_RANGE_REASON = (
     "timestamp outside the readable range 1677-09-22 .. 2262-04-11 "
@@ -52,7 +52,7 @@ class Normalised:
     out_of_range: dict[str, int] = field(default_factory=dict)
 
 
-def _strip_guard(series: pd.Series) -> pd.Series:
+def strip_guard(series: pd.Series) -> pd.Series:
     """``="3100000004440793"``, ``'13812345678`` and tab-prefixed cells -> the bare text."""
     text = series.astype("str") if series.dtype != "str" else series
     text = text.str.strip()
@@ -194,7 +194,7 @@ def _id_column(series: pd.Series, name: str, source: str) -> pd.Series:
         )
     if pd.api.types.is_integer_dtype(series.dtype):
         return series.astype("str")
-    return _strip_guard(series)
+    return strip_guard(series)
 
 
 def normalise(

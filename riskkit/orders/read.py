@@ -15,7 +15,7 @@ from riskkit.atomic import write_csv_frame
 from riskkit.errors import InputError, UsageError
 from riskkit.orders.formats import FORMATS, FormatSpec, detect_format, map_columns
 from riskkit.orders.mapping import load_mapping
-from riskkit.orders.normalise import normalise
+from riskkit.orders.normalise import normalise, strip_guard
 from riskkit.orders.schema import ALL_COLUMNS, SOURCE_ROW, signals_present
 from riskkit.orders.sources import RawTable, load_raw
 
@@ -152,19 +152,11 @@ def read_orders(
     for raw, spec, text in others:
         if spec.name == "taobao" and item_reports:
             items = pd.concat([t[2] for t in item_reports], ignore_index=True)
-            items["order_id"] = (
-                items["order_id"]
-                .astype("string")
-                .str.replace(r'^="?|"$|^[\'\t]', "", regex=True)
-                .str.strip()
-            )
+            # Both reports' ids read exactly as normalise reads them (guards
+            # stripped, nothing else), so the join key is the id byte for byte.
+            items["order_id"] = strip_guard(items["order_id"])
             keyed = text.copy()
-            keyed["order_id"] = (
-                keyed["order_id"]
-                .astype("string")
-                .str.replace(r'^="?|"$|^[\'\t]', "", regex=True)
-                .str.strip()
-            )
+            keyed["order_id"] = strip_guard(keyed["order_id"])
             keyed["_row"] = _row_numbers(raw)
             text = _join_taobao_items(keyed, items)
             row_numbers = text.pop("_row").to_numpy()

@@ -17,6 +17,8 @@ T = TypeVar("T")
 
 __all__ = ["Draw", "HypothesisDraw", "RandomDraw"]
 
+_LONG = 256
+
 
 class Draw(Protocol):
     def integer(self, low: int, high: int) -> int: ...
@@ -75,6 +77,11 @@ class HypothesisDraw:
         return bool(self.data.draw(self.st.integers(0, 999)) >= 1000 * (1 - probability))
 
     def text(self, alphabet: str, max_size: int, min_size: int = 0) -> str:
+        if max_size > _LONG:
+            # A huge field: a short drawn unit repeated (hypothesis caps an input's size).
+            unit: str = self.data.draw(self.st.text(alphabet=alphabet, min_size=1, max_size=16))
+            size = self.data.draw(self.st.integers(min_size, max_size))
+            return (unit * (size // len(unit) + 1))[:size]
         value: str = self.data.draw(
             self.st.text(alphabet=alphabet, min_size=min_size, max_size=max_size)
         )

@@ -380,10 +380,15 @@ def _xlsx(columns: dict[str, str], min_keep: int = 3) -> Callable[[Draw, ExportC
         workbook = Workbook()
         sheet = workbook.active
         sheet.append(header)
+        id_column = next((i for i, h in enumerate(header) if columns[h] == "id"), None)
+        ids: set[str] = set()
         for row in rows:
             cells: list[object] = []
-            for cell in row:
-                clean = "".join(ch for ch in cell if ch in "\t\n\r" or ord(ch) >= 32)
+            for position, cell in enumerate(row):
+                # XML holds no control characters, and turns CR into LF.
+                clean = "".join(ch for ch in cell if ch in "\t\n" or ord(ch) >= 32)
+                if position == id_column and (bare := bare_id(clean)) is not None:
+                    ids.add(bare)
                 if draw.boolean(0.05):
                     case.ids = None
                     cells.append(
@@ -396,7 +401,7 @@ def _xlsx(columns: dict[str, str], min_keep: int = 3) -> Callable[[Draw, ExportC
             sheet.append(cells)
         buffer = io.BytesIO()
         workbook.save(buffer)
-        case.ids = None if case.ids is None else {i for i in case.ids if i.isprintable()}
+        case.ids = None if case.ids is None else ids
         case.files[case.inputs[0]] = _damage(buffer.getvalue(), draw, case)
 
     return build

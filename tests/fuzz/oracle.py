@@ -16,6 +16,7 @@ UsageError naming the file, and the line or the field.
 
 from __future__ import annotations
 
+import logging
 import os
 import traceback
 from collections.abc import Callable
@@ -116,6 +117,9 @@ def check_export(case: ExportCase, folder: Path, run_detect: bool = True) -> Out
     check = _invoke(["orders", "check", "--json", *argv])
     _exit_problems(check, "orders check", {0, 2}, outcome)
 
+    logger = logging.getLogger("riskkit")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # the CLI runs above already logged the warnings
     try:
         table = read_orders(inputs, max_rejected=1.0, **_read_kwargs(extra))  # type: ignore[arg-type]
     except RiskkitError as exc:
@@ -127,6 +131,8 @@ def check_export(case: ExportCase, folder: Path, run_detect: bool = True) -> Out
     except Exception:
         outcome.internal_errors.append("read_orders:\n" + traceback.format_exc())
         return outcome
+    finally:
+        logger.setLevel(level)
     if table is not None:
         accepted, rejected = len(table.frame), len(table.rejected)
         if accepted + rejected != table.rows_read:
@@ -142,7 +148,8 @@ def check_export(case: ExportCase, folder: Path, run_detect: bool = True) -> Out
         if case.ids is not None:
             strays = set(table.frame["order_id"]) - case.ids
             if strays:
-                outcome.other.append(f"order ids not byte for byte: {sorted(strays)[:5]!r}")
+                shown = ", ".join(repr(i[:60]) for i in sorted(strays)[:5])
+                outcome.other.append(f"{len(strays)} order id(s) not byte for byte: {shown}")
     if not run_detect:
         return outcome
 
@@ -198,3 +205,32 @@ def check_datafile(load: Callable[[Path], object], path: Path) -> Outcome:
 
 def tree_size(folder: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def replay(folder: Path, work: Path) -> Outcome:
+    """Check a saved case again: ``folder`` holds its files and ``case.json``
+    (as ``scripts/fuzz_campaign.py --save`` writes them, or a corpus entry)."""
+    import json
+
+    from gen_datafiles import DATAFILE_READERS
+    from gen_exports import EXPORT_READERS
+
+    meta = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    reader = meta["reader"]
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "case.json"}
+    if reader in EXPORT_READERS:
+        ids = meta.get("ids")
+        case = ExportCase(
+            reader=reader,
+            files=files,
+            inputs=list(meta["inputs"]),
+            args=list(meta.get("args", [])),
+            expected_rows=meta.get("expected_rows"),
+            ids=None if ids is None else set(ids),
+            mutations=list(meta.get("mutations", [])),
+        )
+        return check_export(case, work)
+    path = work / meta["name"]
+    work.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(files[meta["name"]])
+    return check_datafile(DATAFILE_READERS[reader][1], path)
