@@ -33,7 +33,7 @@ sys.path.insert(0, str(FUZZ_DIR))
 from draw import RandomDraw  # noqa: E402
 from gen_datafiles import DATAFILE_READERS, make_datafile  # noqa: E402
 from gen_exports import EXPORT_READERS, make_export  # noqa: E402
-from oracle import Outcome, check_datafile, check_export  # noqa: E402
+from oracle import KNOWN_DETECTOR_MODULES, Outcome, check_datafile, check_export  # noqa: E402
 
 READERS = [*EXPORT_READERS, *DATAFILE_READERS]
 
@@ -83,6 +83,7 @@ def run_one(task: tuple[str, str, str | None]) -> tuple[str, str, dict[str, int]
 def _counts(outcome: Outcome) -> dict[str, int]:
     return {
         "internal": len(outcome.internal_errors),
+        "detector": len(outcome.detector_errors),
         "lost": len(outcome.lost_rows),
         "temp": len(outcome.leftover_temp_files),
         "other": len(outcome.other),
@@ -125,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"... {done}/{len(tasks)} inputs, {elapsed:.0f} s", flush=True)
     seconds["all"] = round(time.perf_counter() - started)
 
-    header = f"{'reader':<16}{'inputs':>8}{'internal':>10}{'lost rows':>11}{'temp files':>12}{'other':>7}"
+    header = (
+        f"{'reader':<16}{'inputs':>8}{'internal':>10}{'in detector':>13}{'lost rows':>11}"
+        f"{'temp files':>12}{'other':>7}"
+    )
     print(header)
     print("-" * len(header))
     totals: Counter[str] = Counter()
@@ -133,15 +137,22 @@ def main(argv: list[str] | None = None) -> int:
         row = failures[reader]
         totals.update({"inputs": tried[reader], **row})
         print(
-            f"{reader:<16}{tried[reader]:>8}{row['internal']:>10}{row['lost']:>11}"
-            f"{row['temp']:>12}{row['other']:>7}"
+            f"{reader:<16}{tried[reader]:>8}{row['internal']:>10}{row['detector']:>13}"
+            f"{row['lost']:>11}{row['temp']:>12}{row['other']:>7}"
         )
     print("-" * len(header))
     print(
-        f"{'total':<16}{totals['inputs']:>8}{totals['internal']:>10}{totals['lost']:>11}"
-        f"{totals['temp']:>12}{totals['other']:>7}   ({seconds['all']} s, {args.workers} workers)"
+        f"{'total':<16}{totals['inputs']:>8}{totals['internal']:>10}{totals['detector']:>13}"
+        f"{totals['lost']:>11}{totals['temp']:>12}{totals['other']:>7}"
+        f"   ({seconds['all']} s, {args.workers} workers)"
     )
-    bad = totals["internal"] + totals["lost"] + totals["temp"] + totals["other"]
+    print(
+        "internal = exit 1 or an escaped exception outside the detectors; in detector = inside "
+        + ", ".join(KNOWN_DETECTOR_MODULES)
+        + " (rewritten elsewhere); lost rows = rows read != accepted + quarantined, a quarantine "
+        "count that differs from rejected_rows.csv, or an order id missing from a scores.csv"
+    )
+    bad = sum(totals[k] for k in ("internal", "detector", "lost", "temp", "other"))
     return 1 if bad else 0
 
 

@@ -234,10 +234,20 @@ def _rows(columns: dict[str, str], draw: Draw, hostile: float) -> tuple[list[lis
     return rows, ids
 
 
-def _shopify_lines(rows: list[list[str]], draw: Draw) -> list[list[str]]:
+def _pick_columns(header: list[str], draw: Draw, keep: int) -> list[str]:
+    """The first ``keep`` columns (a format's signature), some others, in any order."""
+    chosen = header[:keep] + [h for h in header[keep:] if draw.boolean(0.6)]
+    if not draw.boolean(0.3):
+        return chosen
+    shuffled: list[str] = []
+    while chosen:
+        shuffled.append(chosen.pop(draw.integer(0, len(chosen) - 1)))
+    return shuffled
+
+
+def _shopify_lines(header: list[str], rows: list[list[str]], draw: Draw) -> list[list[str]]:
     """Extra line items: same Name, the order-level fields blank."""
     out: list[list[str]] = []
-    header = list(SHOPIFY)
     line_fields = {"Name", "Lineitem quantity", "Lineitem sku", "Lineitem price"}
     for row in rows:
         out.append(row)
@@ -340,12 +350,11 @@ def _delimited(
     """A CSV export of the first few ``columns`` (the format's signature comes first)."""
 
     def build(draw: Draw, case: ExportCase) -> None:
-        header = list(columns)
-        keep = draw.integer(min_keep if draw.boolean(0.9) else 1, len(header))
-        header, kinds = header[:keep], {h: columns[h] for h in header[:keep]}
+        header = _pick_columns(list(columns), draw, min_keep if draw.boolean(0.9) else 1)
+        kinds = {h: columns[h] for h in header}
         rows, case.ids = _rows(kinds, draw, draw.choice([0.0, 0.02, 0.1, 0.3]))
-        if columns is SHOPIFY and keep == len(SHOPIFY):
-            rows = _shopify_lines(rows, draw)
+        if columns is SHOPIFY and {"Name", "Lineitem quantity", "Lineitem sku"} <= set(header):
+            rows = _shopify_lines(header, rows, draw)
         rows = _table_mutations(header, rows, draw, case)
         case.expected_rows = len(rows)
         chosen = encoding if not draw.boolean(0.1) else draw.choice(["utf-8-sig", "gb18030"])
@@ -373,7 +382,7 @@ def _xlsx(columns: dict[str, str], min_keep: int = 3) -> Callable[[Draw, ExportC
     def build(draw: Draw, case: ExportCase) -> None:
         from openpyxl import Workbook
 
-        header = list(columns)[: draw.integer(min_keep, len(columns))]
+        header = _pick_columns(list(columns), draw, min_keep)
         rows, case.ids = _rows({h: columns[h] for h in header}, draw, draw.choice([0.0, 0.1]))
         rows = _table_mutations(header, rows, draw, case)
         case.expected_rows = len(rows)
@@ -411,7 +420,7 @@ def _parquet(draw: Draw, case: ExportCase) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    header = list(CANONICAL)[: draw.integer(3, len(CANONICAL))]
+    header = _pick_columns(list(CANONICAL), draw, 3)
     rows, case.ids = _rows({h: CANONICAL[h] for h in header}, draw, draw.choice([0.0, 0.1]))
     case.expected_rows = len(rows)
     arrays: dict[str, object] = {}
@@ -441,7 +450,7 @@ def _parquet(draw: Draw, case: ExportCase) -> None:
 def _jsonl(draw: Draw, case: ExportCase) -> None:
     import json
 
-    header = list(CANONICAL)[: draw.integer(3, len(CANONICAL))]
+    header = _pick_columns(list(CANONICAL), draw, 3)
     rows, case.ids = _rows({h: CANONICAL[h] for h in header}, draw, draw.choice([0.0, 0.1]))
     lines: list[str] = []
     for row in rows:

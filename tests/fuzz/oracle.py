@@ -35,6 +35,8 @@ from riskkit.orders import read_orders
 __all__ = ["Outcome", "check_datafile", "check_export", "write_case"]
 
 _DEBUG_ENV = {"RISKKIT_DEBUG": "1", "NO_COLOR": "1"}
+# Detector modules being rewritten elsewhere (issue 14 leaves their fixes to that work).
+KNOWN_DETECTOR_MODULES = ("coupon_groups.py", "brushing_groups.py")
 
 
 @dataclass
@@ -42,6 +44,9 @@ class Outcome:
     """What went wrong with one input (empty lists: every property held)."""
 
     internal_errors: list[str] = field(default_factory=list)
+    # Internal errors raised inside a detector module another change owns
+    # (KNOWN_DETECTOR_MODULES): counted apart, still failures.
+    detector_errors: list[str] = field(default_factory=list)
     lost_rows: list[str] = field(default_factory=list)
     leftover_temp_files: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
@@ -49,12 +54,25 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not (
+            self.internal_errors
+            or self.detector_errors
+            or self.lost_rows
+            or self.leftover_temp_files
+            or self.other
+        )
+
+    @property
+    def ok_but_known_detector_errors(self) -> bool:
+        """Every property held, except maybe crashes inside KNOWN_DETECTOR_MODULES
+        (their corpus case is an xfail until the rewrite lands: then use ``ok``)."""
+        return not (
             self.internal_errors or self.lost_rows or self.leftover_temp_files or self.other
         )
 
     def describe(self) -> str:
         parts = [
             *(f"internal error: {e}" for e in self.internal_errors),
+            *(f"internal error in a detector: {e}" for e in self.detector_errors),
             *(f"lost rows: {e}" for e in self.lost_rows),
             *(f"leftover temp file: {e}" for e in self.leftover_temp_files),
             *self.other,
@@ -75,12 +93,21 @@ def _invoke(args: list[str]) -> Result:
     return CliRunner().invoke(cli, args, env=_DEBUG_ENV, catch_exceptions=True)
 
 
+def _internal(outcome: Outcome, text: str) -> None:
+    frames = [line for line in text.splitlines() if line.strip().startswith('File "')]
+    ours = [f for f in frames if "site-packages" not in f]
+    if ours and any(module in ours[-1] for module in KNOWN_DETECTOR_MODULES):
+        outcome.detector_errors.append(text)
+    else:
+        outcome.internal_errors.append(text)
+
+
 def _exit_problems(result: Result, command: str, allowed: set[int], outcome: Outcome) -> None:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         tb = "".join(traceback.format_exception(result.exception))
-        outcome.internal_errors.append(f"{command}: escaped exception\n{tb}")
+        _internal(outcome, f"{command}: escaped exception\n{tb}")
     elif result.exit_code == 1 or "internal error" in result.stderr:
-        outcome.internal_errors.append(f"{command}: exit {result.exit_code}\n{result.stderr}")
+        _internal(outcome, f"{command}: exit {result.exit_code}\n{result.stderr}")
     elif result.exit_code not in allowed:
         outcome.other.append(f"{command}: exit {result.exit_code} not in {sorted(allowed)}")
     elif result.exit_code == 2 and "riskkit: error:" not in result.stderr:
