@@ -17,7 +17,7 @@ from settings import fuzz_settings
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = 40
+EXAMPLES = 30
 
 
 @pytest.mark.parametrize("reader", sorted(DATAFILE_READERS))

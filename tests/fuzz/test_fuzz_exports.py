@@ -17,8 +17,8 @@ from settings import fuzz_settings
 
 pytestmark = pytest.mark.slow
 
-# Examples per reader: about 4 s each on a 2-core machine (detect all is most of it).
-EXAMPLES = 14
+# Examples per reader: about 3 s per reader on a 2-core machine (detect all is most of it).
+EXAMPLES = 10
 
 
 @pytest.mark.parametrize("reader", sorted(EXPORT_READERS))
