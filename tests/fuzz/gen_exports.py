@@ -11,13 +11,13 @@ counting) and which order ids a reader should produce, byte for byte.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from draw import Draw
+from mutate import csv_bytes, damage, table_mutations
 
 __all__ = ["EXPORT_READERS", "ExportCase", "make_export"]
 
@@ -258,92 +258,6 @@ def _shopify_lines(header: list[str], rows: list[list[str]], draw: Draw) -> list
     return out
 
 
-def _csv_bytes(
-    header: list[str], rows: list[list[str]], draw: Draw, encoding: str, case: ExportCase
-) -> bytes:
-    delimiter = "," if not draw.boolean(0.05) else draw.choice([";", "\t", "|"])
-    ending = draw.choice(["\n", "\r\n", "\r\n", "\r"] if draw.boolean(0.2) else ["\n", "\r\n"])
-    lines: list[str] = []
-    buffer = io.StringIO()
-    # The writer's terminator only decides what gets quoted (cells with CR/LF do).
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    for cells in [header, *rows]:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        lines.append(buffer.getvalue()[:-2])
-    if draw.boolean(0.08) and len(header) > 3:
-        lines[0] = '"' + lines[0]  # a stray quote before the first header cell
-        case.mutations.append("stray header quote")
-    if draw.boolean(0.08) and len(lines) > 2:
-        position = draw.integer(1, len(lines))
-        lines.insert(position, "")
-        case.mutations.append("blank line")
-    parts: list[bytes] = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []
-    encoding = "utf-8" if encoding == "utf-8-sig" else encoding
-    mixed = draw.boolean(0.05)
-    for number, line in enumerate(lines):
-        line_ending = ending if not draw.boolean(0.03) else draw.choice(["\n", "\r\n", "\r"])
-        chosen = draw.choice(["utf-8", "gb18030"]) if mixed and number else encoding
-        parts.append((line + line_ending).encode(chosen, errors="replace"))
-    if mixed:
-        case.mutations.append("mixed encodings")
-        case.ids = None
-    data = b"".join(parts)
-    if draw.boolean(0.1) and data.endswith((b"\n", b"\r")):
-        data = data.rstrip(b"\r\n")
-        case.mutations.append("no final newline")
-    return data
-
-
-def _damage(data: bytes, draw: Draw, case: ExportCase) -> bytes:
-    """Byte-level harm: truncation, spliced junk, NULs, BOMs, random files."""
-    if draw.boolean(0.06):
-        case.mutations.append("truncated")
-        data = data[: draw.integer(0, max(len(data) - 1, 0))]
-        case.expected_rows = case.ids = None
-    if draw.boolean(0.05):
-        case.mutations.append("spliced bytes")
-        at = draw.integer(0, len(data))
-        data = data[:at] + draw.binary(16, min_size=1) + data[at:]
-        case.expected_rows = case.ids = None
-    if draw.boolean(0.03):
-        case.mutations.append("NUL")
-        at = draw.integer(0, len(data))
-        data = data[:at] + b"\x00" + data[at:]
-        case.expected_rows = case.ids = None
-    if draw.boolean(0.05):
-        case.mutations.append("BOM")
-        data = draw.choice([b"\xef\xbb\xbf", b"\xef\xbb\xbf\xef\xbb\xbf", b"\xff\xfe"]) + data
-        if not data.startswith(b"\xef\xbb\xbf"):
-            case.expected_rows = case.ids = None
-    if draw.boolean(0.02):
-        case.mutations.append("random file")
-        data = draw.binary(600)
-        case.expected_rows = case.ids = None
-    return data
-
-
-def _table_mutations(
-    header: list[str], rows: list[list[str]], draw: Draw, case: ExportCase
-) -> list[list[str]]:
-    if draw.boolean(0.08) and len(header) > 3:
-        header[draw.integer(3, len(header) - 1)] = header[draw.integer(0, len(header) - 1)]
-        case.mutations.append("duplicate header")
-    if draw.boolean(0.1) and rows:
-        for _ in range(draw.integer(1, 3)):
-            rows.insert(draw.integer(0, len(rows)), list(draw.choice(rows)))
-        case.mutations.append("duplicate rows")
-    if draw.boolean(0.08) and rows:
-        row = draw.choice(rows)
-        del row[draw.integer(1, len(row)) :]
-        case.mutations.append("short row")
-    if draw.boolean(0.04) and rows:
-        draw.choice(rows).extend(["extra"] * draw.integer(1, 3))
-        case.mutations.append("long row")
-    return rows
-
-
 def _delimited(
     columns: dict[str, str], encoding: str, min_keep: int = 3
 ) -> Callable[[Draw, ExportCase], None]:
@@ -355,12 +269,12 @@ def _delimited(
         rows, case.ids = _rows(kinds, draw, draw.choice([0.0, 0.02, 0.1, 0.3]))
         if columns is SHOPIFY and {"Name", "Lineitem quantity", "Lineitem sku"} <= set(header):
             rows = _shopify_lines(header, rows, draw)
-        rows = _table_mutations(header, rows, draw, case)
+        rows = table_mutations(header, rows, draw, case)
         case.expected_rows = len(rows)
         chosen = encoding if not draw.boolean(0.1) else draw.choice(["utf-8-sig", "gb18030"])
-        data = _csv_bytes(header, rows, draw, chosen, case)
+        data = csv_bytes(header, rows, draw, chosen, case)
         name = case.inputs[0]
-        case.files[name] = _damage(data, draw, case)
+        case.files[name] = damage(data, draw, case)
 
     return build
 
@@ -373,8 +287,8 @@ def _taobao_with_items(draw: Draw, case: ExportCase) -> None:
     for row in rows:
         if draw.boolean(0.9):
             row[0] = f'="{draw.choice(pool)}"'
-    data = _csv_bytes(list(TAOBAO_ITEMS), rows, draw, "gb18030", case)
-    case.files[case.inputs[1]] = _damage(data, draw, case)
+    data = csv_bytes(list(TAOBAO_ITEMS), rows, draw, "gb18030", case)
+    case.files[case.inputs[1]] = damage(data, draw, case)
     case.expected_rows = None  # the join makes one row per item line
 
 
@@ -384,7 +298,7 @@ def _xlsx(columns: dict[str, str], min_keep: int = 3) -> Callable[[Draw, ExportC
 
         header = _pick_columns(list(columns), draw, min_keep)
         rows, case.ids = _rows({h: columns[h] for h in header}, draw, draw.choice([0.0, 0.1]))
-        rows = _table_mutations(header, rows, draw, case)
+        rows = table_mutations(header, rows, draw, case)
         case.expected_rows = len(rows)
         workbook = Workbook()
         sheet = workbook.active
@@ -411,7 +325,7 @@ def _xlsx(columns: dict[str, str], min_keep: int = 3) -> Callable[[Draw, ExportC
         buffer = io.BytesIO()
         workbook.save(buffer)
         case.ids = None if case.ids is None else ids
-        case.files[case.inputs[0]] = _damage(buffer.getvalue(), draw, case)
+        case.files[case.inputs[0]] = damage(buffer.getvalue(), draw, case)
 
     return build
 
@@ -444,7 +358,7 @@ def _parquet(draw: Draw, case: ExportCase) -> None:
             arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
     buffer = io.BytesIO()
     pq.write_table(pa.table(arrays), buffer)
-    case.files[case.inputs[0]] = _damage(buffer.getvalue(), draw, case)
+    case.files[case.inputs[0]] = damage(buffer.getvalue(), draw, case)
 
 
 def _jsonl(draw: Draw, case: ExportCase) -> None:
@@ -470,7 +384,7 @@ def _jsonl(draw: Draw, case: ExportCase) -> None:
         lines[draw.integer(0, len(lines) - 1)] = draw.choice(['{"order_id": "x"', "[1, 2]", "7"])
         case.expected_rows = None
     data = "\n".join(lines).encode(draw.choice(["utf-8", "utf-8-sig", "gb18030"]))
-    case.files[case.inputs[0]] = _damage(data, draw, case)
+    case.files[case.inputs[0]] = damage(data, draw, case)
 
 
 def _mapping(draw: Draw, case: ExportCase) -> None:
