@@ -102,7 +102,10 @@ def account_facts(
             "no coupon_code column: a discounted first order stands in for a new-user coupon"
         )
     gross = value + np.nan_to_num(discount)
-    threshold = float(np.nanpercentile(gross[redeem_order], 2)) if redeem_order.any() else np.nan
+    # Only known order values: an all-missing slice has no percentile (and warns).
+    redeemed_gross = gross[redeem_order]
+    redeemed_gross = redeemed_gross[~np.isnan(redeemed_gross)]
+    threshold = float(np.percentile(redeemed_gross, 2)) if len(redeemed_gross) else np.nan
     near = redeem_order & (gross >= threshold) & (gross <= threshold * near_threshold_ratio)
 
     redeemed = np.zeros(n_buyers, dtype=bool)

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from riskkit.datafile import load_yaml_model
 
@@ -98,10 +98,14 @@ class ApiMap(BaseModel):
     steps: dict[str, StepSpec]
     admin: AdminSpec | None = None
 
-    def model_post_init(self, __context: Any) -> None:
-        missing = [step for step in REQUIRED_STEPS if step not in self.steps]
+    @field_validator("steps")
+    @classmethod
+    def _every_step(cls, steps: dict[str, StepSpec]) -> dict[str, StepSpec]:
+        # A field validator, so the error names the field (and its line) in the file.
+        missing = [step for step in REQUIRED_STEPS if step not in steps]
         if missing:
             raise ValueError(f"steps missing from the API map: {', '.join(missing)}")
+        return steps
 
 
 def default_api_map_path() -> Path:

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from riskkit.datafile import read_yaml, validate
+from riskkit.datafile import parse_yaml, read_text, validate
 from riskkit.errors import InputError, UsageError
 from riskkit_loadtests.units import parse_duration_s, parse_latency_ms
 
@@ -87,9 +87,10 @@ def default_slo_path() -> Path:
 
 def load_slo(path: str | Path | None) -> SloSpec:
     source = Path(path) if path is not None else default_slo_path()
-    raw = read_yaml(source, "SLO file") or {}
+    text = read_text(source, "SLO file")
+    raw = parse_yaml(text, source) or {}
     try:
-        return validate(SloSpec, raw, source, "SLO file")
+        return validate(SloSpec, raw, source, "SLO file", text=text)
     except UsageError as exc:
         raise InputError(exc.message, file=source) from exc
 

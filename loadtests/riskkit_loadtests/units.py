@@ -17,7 +17,8 @@ def parse_duration_s(text: str | float | int, what: str = "duration") -> float:
     """``60s``, ``1.5m``, ``2h``, ``250ms`` or a bare number of seconds -> seconds."""
     if isinstance(text, int | float):
         return float(text)
-    match = _DURATION.match(text)
+    # A blank or non-text value in a YAML file (``grace_period:``) is no duration either.
+    match = _DURATION.match(text) if isinstance(text, str) else None
     if not match:
         raise UsageError(f"{what}: expected a duration such as 60s, 5m or 250ms, got {text!r}")
     return float(match.group(1)) * _SCALE_S[match.group(2)]
@@ -25,7 +26,7 @@ def parse_duration_s(text: str | float | int, what: str = "duration") -> float:
 
 def parse_latency_ms(text: str | float | int, what: str = "latency") -> float:
     """``500ms``, ``1.2s`` -> milliseconds.  A unit is required: 500 alone is ambiguous."""
-    if isinstance(text, int | float) or not re.search(r"(ms|s|m|h)\s*$", text):
+    if not isinstance(text, str) or not re.search(r"(ms|s|m|h)\s*$", text):
         raise UsageError(f"{what}: give a unit, e.g. 500ms or 1.5s (got {text!r})")
     return parse_duration_s(text, what) * 1000.0
 

@@ -83,6 +83,12 @@ def _render_check(report: dict[str, object]) -> None:
     masked = report["masked_values"]
     if masked:
         click.echo(f"masked:      {json.dumps(masked, ensure_ascii=False)} (read as unknown)")
+    out_of_range = report["out_of_range_dates"]
+    if out_of_range:
+        click.echo(
+            f"dates:       {json.dumps(out_of_range, ensure_ascii=False)} outside "
+            "1677-09-22 .. 2262-04-11 (placeholders such as 9999-12-31, read as missing)"
+        )
     problems = report["problems"]
     assert isinstance(problems, list)
     click.echo(f"problems:    {len(problems)}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from riskkit.comply.models import Finding
+from riskkit.datafile import decode_text
 from riskkit.errors import InputError
 
 __all__ = ["RESULTS_SCHEMA", "apply_baseline", "load_baseline"]
@@ -19,23 +20,36 @@ def load_baseline(path: str | Path) -> dict[tuple[str, str], str]:
     """(rule, subject) -> status of a previous run's results.json."""
     file = Path(path)
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        raw = file.read_bytes()
     except FileNotFoundError as exc:
         raise InputError("baseline results not found", file=file) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not JSON: {exc}", file=file) from exc
+    text = decode_text(raw, file, "baseline results file")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg}", file=file, row=exc.lineno) from None
+    except RecursionError:
+        raise InputError("not JSON: nested too deeply", file=file, row=1) from None
     if not isinstance(data, dict) or data.get("schema_version") != RESULTS_SCHEMA:
         raise InputError(
             f"not a riskkit comply results.json (schema_version must be {RESULTS_SCHEMA!r})",
             file=file,
             column="schema_version",
         )
+    findings = data.get("findings", [])
+    if not isinstance(findings, list):
+        raise InputError("findings must be a list", file=file, column="findings")
     statuses: dict[tuple[str, str], str] = {}
-    for index, item in enumerate(data.get("findings", [])):
-        try:
-            statuses[(str(item["rule"]), str(item["subject"]))] = str(item["status"])
-        except (KeyError, TypeError) as exc:
-            raise InputError(f"finding {index} lacks rule/subject/status", file=file) from exc
+    for index, item in enumerate(findings):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(key), str) for key in ("rule", "subject", "status")
+        ):
+            raise InputError(
+                f"finding {index} lacks rule/subject/status (text)",
+                file=file,
+                column=f"findings.{index}",
+            )
+        statuses[(item["rule"], item["subject"])] = item["status"]
     return statuses
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from riskkit.comply.models import PolicyFile, Rule
 from riskkit.comply.templates import TEMPLATES
-from riskkit.datafile import describe_validation_error, parse_yaml, validate
+from riskkit.datafile import describe_validation_error, parse_yaml, read_text, validate, yaml_line
 from riskkit.errors import InputError, UsageError
 
 __all__ = [
@@ -44,7 +44,7 @@ class LoadedRule:
 
 def load_policy_file(text: str, name: str) -> tuple[PolicyFile, list[LoadedRule]]:
     """Parse and validate one policy file's text (``name`` is used in messages)."""
-    policy = validate(PolicyFile, parse_yaml(text, name), name, "policy file")
+    policy = validate(PolicyFile, parse_yaml(text, name), name, "policy file", text=text)
     loaded: list[LoadedRule] = []
     for index, rule in enumerate(policy.rules):
         template = TEMPLATES.get(rule.check.template)
@@ -52,15 +52,18 @@ def load_policy_file(text: str, name: str) -> tuple[PolicyFile, list[LoadedRule]
             raise InputError(
                 f"unknown check template {rule.check.template!r} (known: {sorted(TEMPLATES)})",
                 file=name,
+                row=yaml_line(text, ["rules", index, "check", "template"]),
                 column=f"rules.{index}.check.template",
             )
         try:
             params = template.parse_params(rule.check.params)
         except ValidationError as exc:
             where, message = describe_validation_error(exc)
+            location = ["rules", index, "check", "params", *exc.errors()[0]["loc"]]
             raise InputError(
                 f"rule {rule.id}: {message}",
                 file=name,
+                row=yaml_line(text, location),
                 column=f"rules.{index}.check.params.{where}",
             ) from exc
         loaded.append(LoadedRule(policy.policy, rule, params, name))
@@ -85,17 +88,19 @@ def load_policies(policies_dir: str | Path | None = None) -> list[LoadedRule]:
         if not folder.is_dir():
             raise UsageError(f"--policies-dir is not a folder: {folder}")
         sources += [
-            (str(p), p.read_text(encoding="utf-8"))
+            (str(p), read_text(p, "policy file"))
             for p in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
         ]
     rules: list[LoadedRule] = []
     seen: dict[str, str] = {}
     for name, text in sources:
-        for loaded in load_policy_file(text, name)[1]:
+        for index, loaded in enumerate(load_policy_file(text, name)[1]):
             if loaded.rule.id in seen:
                 raise InputError(
                     f"rule id {loaded.rule.id!r} is already defined in {seen[loaded.rule.id]}",
                     file=name,
+                    row=yaml_line(text, ["rules", index, "id"]),
+                    column=f"rules.{index}.id",
                 )
             seen[loaded.rule.id] = name
             rules.append(loaded)

@@ -70,6 +70,8 @@ def _to_number(series: pd.Series) -> pd.Series:
 def _shopify_post(raw: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
     # Extra line items repeat the order's Name with blank order-level fields:
     # carry the order's identity, times and address down to its other lines.
+    if "order_id" not in out:
+        return out  # --format shopify on a file without Name: normalise names it
     carry = [
         c
         for c in (
@@ -124,6 +126,8 @@ def _taobao_orders_post(raw: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
 def _pdd_post(raw: pd.DataFrame, out: pd.DataFrame) -> pd.DataFrame:
     # Pinduoduo exports carry no buyer account: the buyer's phone stands in,
     # and an order whose phones are masked gets a key of its own (never shared).
+    if "order_id" not in out:
+        return out  # --format pinduoduo on a file without 订单号: normalise names it
     if "buyer_id" not in out:
         out["buyer_id"] = pd.Series(pd.NA, index=out.index, dtype="object")
     masked = out["buyer_id"].astype("string").str.contains(r"\*\*\*", regex=True, na=True)

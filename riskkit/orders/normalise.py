@@ -19,7 +19,12 @@ import pyarrow.compute as pc
 from riskkit.errors import InputError
 from riskkit.orders.schema import COLUMN_KIND, IDENTITY_COLUMNS, REQUIRED_COLUMNS
 
-__all__ = ["Normalised", "normalise"]
+__all__ = ["OUT_OF_RANGE_REASON", "Normalised", "normalise", "strip_guard"]
+
+OUT_OF_RANGE_REASON = (
+    "timestamp outside the readable range 1677-09-22 .. 2262-04-11 "
+    "(a placeholder date such as 9999-12-31?)"
+)
 
 _COMMON_LAYOUT = "%Y-%m-%d %H:%M:%S"
 _OFFSET = re.compile(r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$")
@@ -32,6 +37,8 @@ _FALLBACK_FORMATS = (
     "%Y年%m月%d日",
     "%Y%m%d%H%M%S",
 )
+# Larger than any real quantity, and every whole number up to it is exact in a float.
+_LARGEST_COUNT = 2**53
 _MASKED = re.compile(r"\*{3,}")
 _MONEY_JUNK = r"[¥￥$,元\s]"
 
@@ -41,9 +48,11 @@ class Normalised:
     frame: pd.DataFrame
     rejected: pd.DataFrame
     masked: dict[str, int] = field(default_factory=dict)
+    # Optional timestamp columns -> cells with a placeholder date read as missing.
+    out_of_range: dict[str, int] = field(default_factory=dict)
 
 
-def _strip_guard(series: pd.Series) -> pd.Series:
+def strip_guard(series: pd.Series) -> pd.Series:
     """``="3100000004440793"``, ``'13812345678`` and tab-prefixed cells -> the bare text."""
     text = series.astype("str") if series.dtype != "str" else series
     text = text.str.strip()
@@ -56,50 +65,97 @@ def _strip_guard(series: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
+def _as_text(values: pd.Series) -> pd.Series:
+    """Cells as text for the quarantine, whatever their type.
+
+    A Parquet timestamp in year 9999 UTC is year 10000 on a UTC+8 clock,
+    which Python's datetime (and so pandas' formatting) cannot show; numpy can.
+    """
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.astype("string")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    shown = np.datetime_as_string(values.to_numpy())
+    return pd.Series(shown, index=values.index, dtype="string").where(values.notna())
+
+
 def _blank(raw: pd.Series) -> pd.Series:
     """True where a raw cell holds nothing (missing or only white space)."""
     blank = raw.isna()
     present = ~blank
-    if bool(present.any()) and not pd.api.types.is_numeric_dtype(raw.dtype):
+    typed = pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_datetime64_any_dtype(
+        raw.dtype
+    )
+    if bool(present.any()) and not typed:
         stripped = raw[present].astype("str").str.strip()
         blank[present] = (stripped == "").to_numpy()
     return blank
 
 
-def _parse_timestamps(series: pd.Series) -> pd.Series:
+_NS_PER_TICK = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _within_ns(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parsed timestamps of any resolution -> nanoseconds, and where they did not fit.
+
+    Placeholder dates (``9999-12-31 23:59:59`` "never expires", ``1600-01-01``
+    "not yet signed") parse, but lie outside the nanosecond range pandas
+    computes in (1677-09-21 .. 2262-04-11).  They become NaT here and are
+    flagged, so the caller can read them as missing or quarantine the row.
+    """
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)  # the wall clock of the export's offset
+    stamps = values.to_numpy()
+    unit = str(np.datetime_data(stamps.dtype)[0])
+    ticks = stamps.view("i8")
+    per_tick = _NS_PER_TICK[unit]
+    lowest = -(-pd.Timestamp.min.value // per_tick)  # ceiling division
+    highest = pd.Timestamp.max.value // per_tick
+    known = ~np.isnat(stamps)
+    outside = known & ((ticks < lowest) | (ticks > highest))
+    fitting = np.where(outside, np.array("NaT", dtype=stamps.dtype), stamps)
+    fitting = fitting.astype("datetime64[ns]")
+    return (
+        pd.Series(fitting, index=values.index, dtype="datetime64[ns]"),
+        pd.Series(outside, index=values.index, dtype=bool),
+    )
+
+
+def _parse_timestamps(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Naive nanosecond timestamps, and the cells that held a date outside that range."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if getattr(series.dt, "tz", None) is not None:
-            localised: pd.Series = series.dt.tz_localize(None)
-            return localised.astype("datetime64[ns]")
-        return series.astype("datetime64[ns]")
+        return _within_ns(series)
     text = series.astype("str") if series.dtype != "str" else series
+    outside = pd.Series(False, index=text.index, dtype=bool)
     # Most exports write one layout; pyarrow parses it without building ten
-    # million Python strings.  Any other cell goes through pandas below.
+    # million Python strings (a date it cannot hold in nanoseconds is null
+    # there).  Any other cell goes through pandas below.
     parsed = _parse_common_layout(text)
     pending = parsed.isna() & text.notna()
     if not bool(pending.any()):
-        return parsed
+        return parsed, outside
     try:
         iso = pd.to_datetime(text[pending], format="ISO8601", errors="coerce")
     except ValueError:  # mixed UTC offsets: take every cell's wall clock below
         iso = pd.Series(pd.NaT, index=text.index[pending], dtype="datetime64[ns]")
-    if getattr(iso.dt, "tz", None) is not None:
-        iso = iso.dt.tz_localize(None)
-    parsed[pending] = iso.astype("datetime64[ns]")
-    pending = parsed.isna() & text.notna()
+    parsed[pending], outside[pending] = _within_ns(iso)
+    pending = parsed.isna() & text.notna() & ~outside
     if not bool(pending.any()):
-        return parsed
+        return parsed, outside
     # The wall clock as written: an offset is dropped, not applied (hour-of-day
     # patterns are about the buyer's clock). See riskkit.orders.schema.
     rest = text[pending].str.strip().str.replace(_OFFSET.pattern, "", regex=True)
-    retry = pd.to_datetime(rest, format="ISO8601", errors="coerce")
+    retry, retry_outside = _within_ns(pd.to_datetime(rest, format="ISO8601", errors="coerce"))
     for fmt in _FALLBACK_FORMATS:
-        missing = retry.isna()
+        missing = retry.isna() & ~retry_outside
         if not bool(missing.any()):
             break
-        retry[missing] = pd.to_datetime(rest[missing], format=fmt, errors="coerce")
-    parsed[pending] = retry.astype("datetime64[ns]")
-    return parsed
+        retry[missing], retry_outside[missing] = _within_ns(
+            pd.to_datetime(rest[missing], format=fmt, errors="coerce")
+        )
+    parsed[pending] = retry
+    outside[pending] = retry_outside
+    return parsed, outside
 
 
 def _parse_common_layout(text: pd.Series) -> pd.Series:
@@ -138,7 +194,7 @@ def _id_column(series: pd.Series, name: str, source: str) -> pd.Series:
         )
     if pd.api.types.is_integer_dtype(series.dtype):
         return series.astype("str")
-    return _strip_guard(series)
+    return strip_guard(series)
 
 
 def normalise(
@@ -161,12 +217,13 @@ def normalise(
     frame = pd.DataFrame(index=text.index)
     problems: list[pd.DataFrame] = []
     masked: dict[str, int] = {}
+    out_of_range: dict[str, int] = {}
 
     def reject(mask: pd.Series, column: str, reason: str, values: pd.Series) -> None:
         if bool(mask.any()):
             problems.append(
                 pd.DataFrame(
-                    {"column": column, "reason": reason, "value": values[mask].astype("string")},
+                    {"column": column, "reason": reason, "value": _as_text(values[mask])},
                     index=text.index[mask.to_numpy()],
                 )
             )
@@ -192,8 +249,14 @@ def normalise(
             values = (raw.astype("str") if raw.dtype != "str" else raw).str.strip()
             values = values.where(values != "")
         elif kind == "timestamp":
-            values = _parse_timestamps(raw)
-            bad = values.isna() & raw.notna()
+            values, outside = _parse_timestamps(raw)
+            if bool(outside.any()):
+                if column in REQUIRED_COLUMNS:
+                    reject(outside, column, OUT_OF_RANGE_REASON, raw)
+                else:
+                    # An optional time with a placeholder date is simply unknown.
+                    out_of_range[column] = int(outside.sum())
+            bad = values.isna() & raw.notna() & ~outside
             if bool(bad.any()):
                 bad &= ~_blank(raw)
             reject(bad, column, "unparseable timestamp", raw)
@@ -203,10 +266,16 @@ def normalise(
             if bool(bad.any()):
                 bad &= ~_blank(raw)
             reject(bad, column, "not a number", raw)
+            # "1e400" parses as infinity: no amount or count is infinite.
+            infinite = pd.Series(np.isinf(values.to_numpy()), index=values.index)
+            reject(infinite, column, "not a finite number", raw)
+            values = values.where(~infinite)
             if kind == "integer":
                 fractional = values.notna() & (values != np.floor(values))
                 reject(fractional, column, "not a whole number", raw)
-                values = values.where(~fractional).round().astype("Int64")
+                huge = values.abs() > _LARGEST_COUNT
+                reject(huge, column, f"a count above {_LARGEST_COUNT:,}", raw)
+                values = values.where(~fractional & ~huge).round().astype("Int64")
         if column in IDENTITY_COLUMNS:
             # Masked values (138****5678, ****) are unknown, not one shared identity.
             hidden = values.str.contains("***", regex=False).fillna(False).astype(bool)
@@ -261,7 +330,7 @@ def normalise(
         problems, text if original is None else original, source, row_numbers
     )
     good = frame.drop(index=rejected.attrs.get("index", []))
-    return Normalised(good.reset_index(drop=True), rejected, masked)
+    return Normalised(good.reset_index(drop=True), rejected, masked, out_of_range)
 
 
 def _rejected_frame(
@@ -285,7 +354,8 @@ def _rejected_frame(
         }
     )
     # Keep the whole original row (every column of the export) so nothing is lost.
-    originals = text.loc[issues.index].reset_index(drop=True).astype("string")
+    originals = text.loc[issues.index].reset_index(drop=True)
+    originals = pd.DataFrame({c: _as_text(originals[c]) for c in originals.columns})
     out = pd.concat([out, originals.add_prefix("source:")], axis=1)
     out.attrs["index"] = list(issues.index)
     return out

@@ -15,7 +15,7 @@ from riskkit.atomic import write_csv_frame
 from riskkit.errors import InputError, UsageError
 from riskkit.orders.formats import FORMATS, FormatSpec, detect_format, map_columns
 from riskkit.orders.mapping import load_mapping
-from riskkit.orders.normalise import normalise
+from riskkit.orders.normalise import normalise, strip_guard
 from riskkit.orders.schema import ALL_COLUMNS, SOURCE_ROW, signals_present
 from riskkit.orders.sources import RawTable, load_raw
 
@@ -38,6 +38,8 @@ class OrderTable:
     files: list[Path] = field(default_factory=list)
     masked: dict[str, int] = field(default_factory=dict)
     rows_read: int = 0
+    # Optional timestamp column -> placeholder dates (9999-12-31 ...) read as missing.
+    out_of_range_dates: dict[str, int] = field(default_factory=dict)
 
     def signals(self) -> dict[str, bool]:
         with_values = {c for c in self.frame.columns if bool(self.frame[c].notna().any())}
@@ -62,6 +64,7 @@ class OrderTable:
             "date_range": {"start": start, "end": end},
             "signals": self.signals(),
             "masked_values": self.masked,
+            "out_of_range_dates": self.out_of_range_dates,
         }
 
     def write_rejected(self, out_dir: str | Path) -> Path | None:
@@ -144,23 +147,16 @@ def read_orders(
     frames: list[pd.DataFrame] = []
     rejected: list[pd.DataFrame] = []
     masked: dict[str, int] = {}
+    out_of_range: dict[str, int] = {}
     rows_read = 0
     for raw, spec, text in others:
         if spec.name == "taobao" and item_reports:
             items = pd.concat([t[2] for t in item_reports], ignore_index=True)
-            items["order_id"] = (
-                items["order_id"]
-                .astype("string")
-                .str.replace(r'^="?|"$|^[\'\t]', "", regex=True)
-                .str.strip()
-            )
+            # Both reports' ids read exactly as normalise reads them (guards
+            # stripped, nothing else), so the join key is the id byte for byte.
+            items["order_id"] = strip_guard(items["order_id"])
             keyed = text.copy()
-            keyed["order_id"] = (
-                keyed["order_id"]
-                .astype("string")
-                .str.replace(r'^="?|"$|^[\'\t]', "", regex=True)
-                .str.strip()
-            )
+            keyed["order_id"] = strip_guard(keyed["order_id"])
             keyed["_row"] = _row_numbers(raw)
             text = _join_taobao_items(keyed, items)
             row_numbers = text.pop("_row").to_numpy()
@@ -181,6 +177,8 @@ def read_orders(
         rejected.append(result.rejected)
         for column, count in result.masked.items():
             masked[column] = masked.get(column, 0) + count
+        for column, count in result.out_of_range.items():
+            out_of_range[column] = out_of_range.get(column, 0) + count
         _check_rejections(
             raw.path, rows_read=len(text), rejected=result.rejected, limit=max_rejected
         )
@@ -203,7 +201,15 @@ def read_orders(
         files=[Path(p) for p in paths],
         masked=masked,
         rows_read=rows_read,
+        out_of_range_dates=out_of_range,
     )
+    for column, count in out_of_range.items():
+        log.warning(
+            "%d %s value(s) outside the readable date range (placeholders such as "
+            "9999-12-31) read as missing",
+            count,
+            column,
+        )
     if not all_rejected.empty:
         log.warning("%d row(s) quarantined with their reasons", len(all_rejected))
     return table
