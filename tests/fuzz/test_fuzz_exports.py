@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from draw import HypothesisDraw
 from gen_exports import EXPORT_READERS, make_export
-from hypothesis import event, given
+from hypothesis import given
 from hypothesis import strategies as st
 from oracle import check_export
 from settings import fuzz_settings
@@ -28,8 +28,4 @@ def test_malformed_exports_keep_the_promises(reader: str, data: st.DataObject) -
     case = make_export(reader, HypothesisDraw(data))
     with tempfile.TemporaryDirectory(prefix="riskkit-fuzz-") as folder:
         outcome = check_export(case, Path(folder))
-    # coupon_groups' NaN reason crash is fixed by the detector rewrite (corpus case
-    # coupon-reason-missing-amount, an xfail); every reader property must hold.
-    if outcome.detector_errors:
-        event("known detector crash")
-    assert outcome.ok_but_known_detector_errors, f"{case.mutations}\n{outcome.describe()}"
+    assert outcome.ok, f"{case.mutations}\n{outcome.describe()}"
