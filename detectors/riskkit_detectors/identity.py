@@ -165,6 +165,8 @@ def waybill_runs(carrier: pd.Series, tracking: pd.Series, max_gap: int) -> np.nd
     key = pc.binary_join_element_wise(
         pc.fill_null(pa.array(carrier, type=pa.string()), ""), pc.fill_null(prefix, ""), "|"
     )
+    if isinstance(key, pa.ChunkedArray):  # arrow-backed pandas strings come chunked
+        key = key.combine_chunks()
     groups = pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False)
     return sequential_runs(np.asarray(number, dtype=np.int64), groups.astype(np.int64), max_gap)
 

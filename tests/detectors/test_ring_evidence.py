@@ -1,0 +1,121 @@
+"""Evidence weighed against the export's background: a ring showing only two
+signs is found; honest look-alikes whose signs are common in the export are not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from riskkit_detectors.brushing import BrushingDetector
+from riskkit_detectors.evidence import Line, bh_qvalues, combine_families, score_of_q
+
+START = pd.Timestamp("2026-10-01 08:00")
+
+
+def honest_shop(n_accounts: int = 600, seed: int = 3, batch_waybills: bool = False) -> pd.DataFrame:
+    """Honest buyers of 80 SKUs of one shop over 20 days; optionally the shop
+    prints its waybills in one batch, so its parcels are numbered consecutively."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(n_accounts):
+        for k in range(int(rng.integers(1, 4))):
+            created = START + pd.Timedelta(minutes=int(rng.integers(0, 20 * 1440)))
+            rows.append(
+                {
+                    "order_id": f"H{a}-{k}",
+                    "buyer_id": f"h{a}",
+                    "created_at": created,
+                    "paid_at": created + pd.Timedelta(seconds=int(rng.integers(20, 900))),
+                    "shop_id": "S1",
+                    "sku_id": f"SKU{int(rng.integers(0, 80)):03d}",
+                    "ship_phone": f"13{int(rng.integers(10**8, 10**9 - 1)):09d}",
+                    "ship_address": f"杭州市西湖区文{a}路{a % 97}号{a % 13}栋{a % 7}单元{a}室",
+                    "carrier": "中通快递",
+                    "amount_paid": float(rng.integers(30, 300)),
+                }
+            )
+    frame = pd.DataFrame(rows).sort_values("created_at", ignore_index=True)
+    if batch_waybills:
+        frame["tracking_no"] = [f"7531{1000000 + i:08d}" for i in range(len(frame))]
+    else:
+        frame["tracking_no"] = [f"7531{int(v):08d}" for v in rng.choice(10**8, len(frame), False)]
+    return frame
+
+
+def two_sign_ring() -> pd.DataFrame:
+    """Eight accounts each ordering one SKU three times within a few hours and
+    paying within two seconds: no shared device, phone, IP or address."""
+    rows = []
+    for a in range(8):
+        for k in range(3):
+            created = START + pd.Timedelta(days=9, minutes=40 * a + 10 * k)
+            rows.append(
+                {
+                    "order_id": f"R{a}-{k}",
+                    "buyer_id": f"r{a}",
+                    "created_at": created,
+                    "paid_at": created + pd.Timedelta(seconds=2),
+                    "shop_id": "S1",
+                    "sku_id": "SKU999",
+                    "ship_phone": f"15{a}{'8' * 8}{a}",
+                    "ship_address": f"成都市锦江区红星路{a}号{a}栋{a}单元{a}0{a}室",
+                    "carrier": "中通快递",
+                    "tracking_no": f"9999{a}{k}0000{a}",
+                    "amount_paid": 59.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _flagged(detector: BrushingDetector) -> pd.Series:
+    scores = detector.result_.tables["scores.csv"].set_index("order_id")
+    return scores["flagged"].eq("true")
+
+
+def test_a_ring_with_only_two_signs_is_found() -> None:
+    ring = two_sign_ring()
+    orders = pd.concat([honest_shop(), ring], ignore_index=True)
+    detector = BrushingDetector().fit(orders)
+    flagged = _flagged(detector)
+    assert flagged.loc[ring["order_id"]].all()
+    assert not flagged.drop(ring["order_id"]).any()
+    (finding,) = detector.result_.findings
+    reasons = finding["reasons"]
+    assert "convicted by" in reasons and "false-discovery q = " in reasons
+    assert "accounts ordered the same SKU again in another order within 24 h" in reasons
+    assert "accounts paid within 5 s of ordering" in reasons
+    assert reasons.count("in this export") >= 2
+
+
+def test_a_shop_printing_its_waybills_in_one_batch_is_not_a_ring() -> None:
+    """Every parcel of the shop has a near-sequential waybill: it links no one."""
+    orders = honest_shop(batch_waybills=True)
+    detector = BrushingDetector().fit(orders)
+    assert not _flagged(detector).any()
+    assert detector.result_.findings == []
+
+
+def test_one_sign_alone_convicts_no_one() -> None:
+    """A household of five at one address, all paying at once: one family of
+    evidence (a shared address) plus a sign one account in five shows."""
+    orders = honest_shop()
+    family = orders["buyer_id"].isin([f"h{i}" for i in range(5)])
+    orders.loc[family, "ship_address"] = "杭州市西湖区文一路1号1栋1单元101室"
+    detector = BrushingDetector().fit(orders)
+    assert not _flagged(detector).any()
+
+
+def test_two_families_are_needed_and_q_values_are_monotone() -> None:
+    strong = np.array([1e-12, 1e-12, 1.0])
+    lines = [
+        Line("identity", "shared_identifiers", strong, {}),
+        Line("payment", "instant_pay", np.array([1.0, 1e-9, 1e-9]), {}),
+        Line("review", "instant_review", np.array([1.0, 1.0, 1e-9]), {}),
+    ]
+    group_p, _ = combine_families(lines, 3)
+    # One family alone (group 0) is no conviction; two are (groups 1, 2).
+    assert group_p[0] > 0.5
+    assert group_p[1] < 1e-6 and group_p[2] < 1e-6
+    q = bh_qvalues(np.array([0.001, 0.01, 0.02, 0.5]))
+    assert np.all(np.diff(q) >= 0) and q[-1] <= 1.0
+    assert score_of_q(np.array([0.01]))[0] == 0.5
