@@ -216,12 +216,12 @@ def score_coupon_groups(
     lines = coupon_lines(
         view, buyer, comp_of_buyer, n_groups, graph, keys, facts, burst_minutes, show_pii
     )
-    # New accounts tied only by redeeming around the same time, on ordinary
-    # baskets, are a live-stream's audience: a farm shares something beyond a
-    # household (a device, a phone band, a locker...) or sizes its orders to
-    # the threshold.
+    # New accounts tied mostly by redeeming around the same time, on ordinary
+    # baskets, are a live-stream's audience: most of a farm's accounts share
+    # something beyond a household (a device, a phone band, a locker...), or
+    # it sizes its orders to the threshold.
     basket = next((ln for ln in lines if ln.family == "basket"), None)
-    farm = _linked_beyond_timing(graph, n_groups)
+    farm = _linked_beyond_timing(graph, keys, n_groups)
     if basket is not None:
         farm |= basket.p <= SPEAKS_AT
     candidate &= farm
@@ -270,14 +270,24 @@ def score_coupon_groups(
     )
 
 
-def _linked_beyond_timing(graph: IdentityGraph, n_groups: int) -> np.ndarray:
-    """Per group: some identifier (not a redemption window) links more
-    accounts than a household holds."""
+def _linked_beyond_timing(
+    graph: IdentityGraph, keys: Mapping[str, IdentityKey], n_groups: int
+) -> np.ndarray:
+    """Per group: most of its accounts hold an identifier (not a redemption
+    window) that it shares with others of the group beyond a household."""
     links = graph.links
     real = links[~links["kind"].isin(_TIMING_KINDS) & (links["n_accounts"] > HOUSEHOLD_SIZE)]
-    out = np.zeros(n_groups, dtype=bool)
-    out[real["component"].to_numpy(dtype=np.int64)] = True
-    return out
+    n_buyers = len(graph.component)
+    tied = np.zeros(n_buyers, dtype=bool)
+    for kind, values in real.groupby("kind")["value_code"]:
+        key = keys.get(str(kind))
+        if key is None:
+            continue
+        holds = (key.codes >= 0) & np.isin(key.codes, values.to_numpy(dtype=np.int64))
+        tied[key.buyers[holds]] = True
+    accounts = np.bincount(graph.component, minlength=n_groups)
+    tied_accounts = np.bincount(graph.component, weights=tied.astype(float), minlength=n_groups)
+    return tied_accounts >= 0.5 * np.maximum(accounts, 1)
 
 
 def _within_redemptions(
