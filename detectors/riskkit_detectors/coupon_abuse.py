@@ -11,6 +11,7 @@ just over the coupon threshold and churn after redeeming
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -23,6 +24,7 @@ from riskkit_detectors.coupon_groups import score_coupon_groups
 from riskkit_detectors.coupon_keys import redemption_batch_keys, station_redemption_key
 from riskkit_detectors.identity import (
     IdentityKey,
+    LazyLabels,
     address_key,
     build_identity_graph,
     describe_value,
@@ -250,18 +252,16 @@ class CouponAbuseDetector(Detector):
             pair = np.where(valid, ip24 * 1_000_000 + np.nan_to_num(hour), -1).astype(np.int64)
             codes, uniques = pd.factorize(pair)
             codes = np.where(pair >= 0, codes, -1).astype(np.int64)
-            labels = pd.Index(
-                [
-                    _subnet_hour_label(subnets[int(u) // 1_000_000], u % 1_000_000, shift, origin)
-                    if self.show_pii
-                    else _subnet_hour_label(
-                        describe_value("ip24", subnets[int(u) // 1_000_000], False),
-                        u % 1_000_000,
-                        shift,
-                        origin,
-                    )
-                    for u in uniques
-                ]
+            labels = LazyLabels(
+                len(uniques),
+                partial(
+                    _subnet_hour_label,
+                    subnets=subnets,
+                    uniques=np.asarray(uniques),
+                    shift=shift,
+                    origin=origin,
+                    show_pii=self.show_pii,
+                ),
             )
             kind = "ip24_hour" if shift == 0.0 else "ip24_half_hour"
             keys.append(
@@ -278,6 +278,16 @@ class CouponAbuseDetector(Detector):
         return keys
 
 
-def _subnet_hour_label(subnet: object, hour: float, shift: float, origin: pd.Timestamp) -> str:
-    start = origin.floor("h") + pd.Timedelta(hours=float(hour)) - pd.Timedelta(seconds=shift)
+def _subnet_hour_label(
+    code: int,
+    subnets: Any,
+    uniques: np.ndarray,
+    shift: float,
+    origin: pd.Timestamp,
+    show_pii: bool,
+) -> str:
+    value = int(uniques[code])
+    subnet = describe_value("ip24", subnets[value // 1_000_000], show_pii)
+    hour = float(value % 1_000_000)
+    start = origin.floor("h") + pd.Timedelta(hours=hour) - pd.Timedelta(seconds=shift)
     return f"{subnet} in the hour from {start:%Y-%m-%d %H:%M}"

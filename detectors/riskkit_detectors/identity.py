@@ -171,6 +171,21 @@ def waybill_runs(carrier: pd.Series, tracking: pd.Series, max_gap: int) -> np.nd
     return sequential_runs(np.asarray(number, dtype=np.int64), groups.astype(np.int64), max_gap)
 
 
+class LazyLabels:
+    """Value labels made only when a reason names one: a key can hold
+    hundreds of thousands of values, and formatting them all costs seconds."""
+
+    def __init__(self, size: int, label: Callable[[int], str]) -> None:
+        self._size = size
+        self._label = label
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, code: int) -> str:
+        return self._label(int(code))
+
+
 @dataclass(frozen=True)
 class IdentityKey:
     """One kind of identifier: (buyer, value code) pairs, -1 = unknown.
