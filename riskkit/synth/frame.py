@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,18 +34,18 @@ def order_numbers(rng: np.random.Generator, count: int) -> IntArray:
     )
 
 
-def _text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+def text_series(array: pa.Array | pa.ChunkedArray) -> pd.Series:
     return pd.Series(array.to_pandas(), copy=False)
 
 
-def _timestamps(seconds: IntArray, nullable: bool = True) -> pd.Series:
+def timestamp_series(seconds: IntArray, nullable: bool = True) -> pd.Series:
     values = (PERIOD_START + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
     if nullable:
         values[seconds == UNSET] = np.datetime64("NaT")
     return pd.Series(values)
 
 
-def _money(cents: npt.NDArray[np.int64] | npt.NDArray[np.float64]) -> pd.Series:
+def money_series(cents: npt.NDArray[np.int64] | npt.NDArray[np.float64]) -> pd.Series:
     return pd.Series(np.asarray(cents, dtype=np.float64) / 100.0)
 
 
@@ -119,71 +120,86 @@ def assemble(
     rating = np.where(done.rating > 0, done.rating, np.nan)
 
     def order_money(cents: IntArray) -> pd.Series:
-        return _money(np.where(first_line, cents[owner], np.nan))
+        return money_series(np.where(first_line, cents[owner], np.nan))
 
     def codes(table: tuple[str, ...] | list[str | None], values: IntArray) -> pd.Series:
-        return _text(pa.array(table, type=pa.string()).take(pa.array(values[owner])))
+        return text_series(pa.array(table, type=pa.string()).take(pa.array(values[owner])))
 
     order_id = geo.numbers(numbers)
     unshipped = done.waybill == UNSET
     columns: dict[str, pd.Series] = {
-        "order_id": _text(order_id.take(at)),
-        "buyer_id": _text(buyer_ids(everyone).take(by_buyer)),
-        "created_at": _timestamps(orders.created[owner]),
-        "paid_at": _timestamps(done.paid[owner]),
-        "shop_id": _text(geo.lookup(catalog.shop_ids, catalog.sku_shop[lines.sku])),
-        "sku_id": _text(geo.lookup(catalog.sku_ids, lines.sku)),
+        "order_id": text_series(order_id.take(at)),
+        "buyer_id": text_series(buyer_ids(everyone).take(by_buyer)),
+        "created_at": timestamp_series(orders.created[owner]),
+        "paid_at": timestamp_series(done.paid[owner]),
+        "shop_id": text_series(geo.lookup(catalog.shop_ids, catalog.sku_shop[lines.sku])),
+        "sku_id": text_series(geo.lookup(catalog.sku_ids, lines.sku)),
         "quantity": pd.Series(lines.quantity, dtype="int64", copy=False),
-        "unit_price": _money(lines.unit_price),
-        "list_price": _money(lines.list_price),
+        "unit_price": money_series(lines.unit_price),
+        "list_price": money_series(lines.list_price),
         "coupon_code": codes(coupon_names, orders.coupon),
         "discount_amount": order_money(done.discount),
         "amount_paid": order_money(done.amount_paid),
         "platform": codes(PLATFORMS, orders.platform),
         "channel": codes(CHANNELS, orders.channel),
-        "ip": _text(geo.format_ip(orders.ip[owner])),
-        "device_id": _text(device_ids(orders.device[owner])),
-        "ship_name": _text(recipient_names(market, everyone).take(by_buyer)),
-        "ship_phone": _text(geo.numbers(buyers.column("phone")).take(by_buyer)),
-        "ship_address": _text(book["full"].take(pa.array(orders.address[owner]))),
-        "buyer_registered_at": _timestamps(
+        "ip": text_series(geo.format_ip(orders.ip[owner])),
+        "device_id": text_series(device_ids(orders.device[owner])),
+        "ship_name": text_series(recipient_names(market, everyone).take(by_buyer)),
+        "ship_phone": text_series(geo.numbers(buyers.column("phone")).take(by_buyer)),
+        "ship_address": text_series(book["full"].take(pa.array(orders.address[owner]))),
+        "buyer_registered_at": timestamp_series(
             buyers.column("registered")[buyer_of_line], nullable=False
         ),
-        "member_tier": _text(geo.lookup(TIERS, buyers.column("tier")[buyer_of_line])),
+        "member_tier": text_series(geo.lookup(TIERS, buyers.column("tier")[buyer_of_line])),
         "status": codes(STATUSES, done.status),
         "refund_amount": order_money(done.refund),
-        "carrier": _text(
+        "carrier": text_series(
             _null_if(unshipped, geo.lookup([c[0] for c in CARRIERS], done.carrier)).take(at)
         ),
-        "tracking_no": _text(tracking_numbers(done.carrier, done.waybill).take(at)),
-        "received_at": _timestamps(done.received[owner]),
+        "tracking_no": text_series(tracking_numbers(done.carrier, done.waybill).take(at)),
+        "received_at": timestamp_series(done.received[owner]),
         "review_rating": pd.Series(rating[owner], copy=False),
-        "reviewed_at": _timestamps(done.reviewed[owner]),
+        "reviewed_at": timestamp_series(done.reviewed[owner]),
     }
     frame = pd.DataFrame({name: columns.pop(name) for name in ALL_COLUMNS}, copy=False)
+    facts, addresses = facts_and_addresses(
+        order_id, done, orders.address, owner, lines.quantity, book, orders.size
+    )
+    return Assembled(frame=frame, order_facts=facts, addresses=addresses)
+
+
+def facts_and_addresses(
+    order_id: pa.Array,
+    done: Fulfilment,
+    address_code: IntArray,
+    owner: IntArray,
+    quantity: IntArray,
+    book: Any,
+    n_orders: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per order: what the export writers need beyond the canonical columns;
+    per address code: its parts as platforms spell them."""
     facts = pd.DataFrame(
         {
-            "order_id": _text(order_id),
-            "sequence": np.arange(orders.size, dtype=np.int64),
-            "shipped_at": _timestamps(done.shipped),
-            "address_code": orders.address,
-            "subtotal": _money(done.subtotal),
-            "items": np.bincount(owner, weights=lines.quantity, minlength=orders.size).astype(
-                np.int64
-            ),
+            "order_id": text_series(order_id),
+            "sequence": np.arange(n_orders, dtype=np.int64),
+            "shipped_at": timestamp_series(done.shipped),
+            "address_code": address_code,
+            "subtotal": money_series(done.subtotal),
+            "items": np.bincount(owner, weights=quantity, minlength=n_orders).astype(np.int64),
         },
         copy=False,
     )
     addresses = pd.DataFrame(
         {
-            "province": _text(book["province"]),
-            "province_written": _text(book["province_written"]),
-            "city": _text(book["city"]),
-            "district": _text(book["district"]),
-            "address_line": _text(book["line"]),
-            "street": _text(book["detail"]),
-            "zip": _text(book["zip"]),
+            "province": text_series(book["province"]),
+            "province_written": text_series(book["province_written"]),
+            "city": text_series(book["city"]),
+            "district": text_series(book["district"]),
+            "address_line": text_series(book["line"]),
+            "street": text_series(book["detail"]),
+            "zip": text_series(book["zip"]),
         },
         copy=False,
     )
-    return Assembled(frame=frame, order_facts=facts, addresses=addresses)
+    return facts, addresses

@@ -32,29 +32,22 @@ from riskkit.synth.adversarial.world import (
 )
 from riskkit.synth.batch import UNSET, Lines
 from riskkit.synth.behaviour import STATUSES, Fulfilment
-from riskkit.synth.config import CARRIERS, CHANNELS, LABELS, PERIOD_START, PLATFORMS, TIERS
-from riskkit.synth.frame import buyer_ids, device_ids, tracking_numbers
+from riskkit.synth.config import CARRIERS, CHANNELS, LABELS, PLATFORMS, TIERS
+from riskkit.synth.frame import (
+    buyer_ids,
+    device_ids,
+    facts_and_addresses,
+    money_series,
+    text_series,
+    timestamp_series,
+    tracking_numbers,
+)
 from riskkit.synth.population import HOME
 
 __all__ = ["assemble", "drift_frame", "groups_frame", "labels_frame", "tag_lookalikes"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-def _text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
-    return pd.Series(array.to_pandas(), copy=False)
-
-
-def _timestamps(seconds: IntArray, nullable: bool = True) -> pd.Series:
-    values = (PERIOD_START + seconds.astype("timedelta64[s]")).astype("datetime64[us]")
-    if nullable:
-        values[seconds == UNSET] = np.datetime64("NaT")
-    return pd.Series(values)
-
-
-def _money(cents: npt.NDArray[np.int64] | npt.NDArray[np.float64]) -> pd.Series:
-    return pd.Series(np.asarray(cents, dtype=np.float64) / 100.0)
 
 
 def tag_lookalikes(
@@ -130,73 +123,51 @@ def assemble(
     )
 
     def order_money(cents: IntArray) -> pd.Series:
-        return _money(np.where(first_line, cents[owner], np.nan))
+        return money_series(np.where(first_line, cents[owner], np.nan))
 
     def codes(table: tuple[str, ...] | list[str | None], values: IntArray) -> pd.Series:
-        return _text(pa.array(table, type=pa.string()).take(pa.array(values[owner])))
+        return text_series(pa.array(table, type=pa.string()).take(pa.array(values[owner])))
 
     device_codes = rng.permutation(town.next_device + 4)
     unshipped = done.waybill == UNSET
     carrier_names = geo.lookup([c[0] for c in CARRIERS], done.carrier)
     columns: dict[str, pd.Series] = {
-        "order_id": _text(geo.numbers(numbers).take(at)),
-        "buyer_id": _text(buyer_ids(rng.permutation(accounts.size)).take(by_buyer)),
-        "created_at": _timestamps(orders.created[owner]),
-        "paid_at": _timestamps(done.paid[owner]),
-        "shop_id": _text(geo.lookup(catalog.shop_ids, catalog.sku_shop[lines.sku])),
-        "sku_id": _text(geo.lookup(catalog.sku_ids, lines.sku)),
+        "order_id": text_series(geo.numbers(numbers).take(at)),
+        "buyer_id": text_series(buyer_ids(rng.permutation(accounts.size)).take(by_buyer)),
+        "created_at": timestamp_series(orders.created[owner]),
+        "paid_at": timestamp_series(done.paid[owner]),
+        "shop_id": text_series(geo.lookup(catalog.shop_ids, catalog.sku_shop[lines.sku])),
+        "sku_id": text_series(geo.lookup(catalog.sku_ids, lines.sku)),
         "quantity": pd.Series(lines.quantity, dtype="int64", copy=False),
-        "unit_price": _money(lines.unit_price),
-        "list_price": _money(lines.list_price),
+        "unit_price": money_series(lines.unit_price),
+        "list_price": money_series(lines.list_price),
         "coupon_code": codes([c[0] or None for c in COUPONS], orders.coupon),
         "discount_amount": order_money(done.discount),
         "amount_paid": order_money(done.amount_paid),
         "platform": codes(PLATFORMS, orders.platform),
         "channel": codes(CHANNELS, orders.channel),
-        "ip": _text(geo.format_ip(orders.ip[owner])),
-        "device_id": _text(device_ids(device_codes[orders.device[owner]])),
-        "ship_name": _text(names.take(by_recipient)),
-        "ship_phone": _text(geo.numbers(accounts.column("phone")).take(by_recipient)),
-        "ship_address": _text(book["full"].take(pa.array(orders.address[owner]))),
-        "buyer_registered_at": _timestamps(
+        "ip": text_series(geo.format_ip(orders.ip[owner])),
+        "device_id": text_series(device_ids(device_codes[orders.device[owner]])),
+        "ship_name": text_series(names.take(by_recipient)),
+        "ship_phone": text_series(geo.numbers(accounts.column("phone")).take(by_recipient)),
+        "ship_address": text_series(book["full"].take(pa.array(orders.address[owner]))),
+        "buyer_registered_at": timestamp_series(
             accounts.column("registered")[orders.buyer[owner]], nullable=False
         ),
-        "member_tier": _text(geo.lookup(TIERS, accounts.column("tier")).take(by_buyer)),
+        "member_tier": text_series(geo.lookup(TIERS, accounts.column("tier")).take(by_buyer)),
         "status": codes(STATUSES, done.status),
         "refund_amount": order_money(done.refund),
-        "carrier": _text(
+        "carrier": text_series(
             pc.if_else(pa.array(unshipped), pa.scalar(None, pa.string()), carrier_names).take(at)
         ),
-        "tracking_no": _text(tracking_numbers(done.carrier, done.waybill).take(at)),
-        "received_at": _timestamps(done.received[owner]),
+        "tracking_no": text_series(tracking_numbers(done.carrier, done.waybill).take(at)),
+        "received_at": timestamp_series(done.received[owner]),
         "review_rating": pd.Series(rating[owner], copy=False),
-        "reviewed_at": _timestamps(done.reviewed[owner]),
+        "reviewed_at": timestamp_series(done.reviewed[owner]),
     }
     frame = pd.DataFrame({name: columns.pop(name) for name in ALL_COLUMNS}, copy=False)
-    facts = pd.DataFrame(
-        {
-            "order_id": _text(geo.numbers(numbers)),
-            "sequence": np.arange(orders.size, dtype=np.int64),
-            "shipped_at": _timestamps(done.shipped),
-            "address_code": orders.address,
-            "subtotal": _money(done.subtotal),
-            "items": np.bincount(owner, weights=lines.quantity, minlength=orders.size).astype(
-                np.int64
-            ),
-        },
-        copy=False,
-    )
-    addresses = pd.DataFrame(
-        {
-            "province": _text(book["province"]),
-            "province_written": _text(book["province_written"]),
-            "city": _text(book["city"]),
-            "district": _text(book["district"]),
-            "address_line": _text(book["line"]),
-            "street": _text(book["detail"]),
-            "zip": _text(book["zip"]),
-        },
-        copy=False,
+    facts, addresses = facts_and_addresses(
+        geo.numbers(numbers), done, orders.address, owner, lines.quantity, book, orders.size
     )
     return frame, facts, addresses
 
