@@ -38,7 +38,10 @@ class AbortSpec(BaseModel):
     @field_validator("grace_period_s", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float:
-        return parse_duration_s(value, "abort.grace_period")
+        try:
+            return parse_duration_s(value, "abort.grace_period")
+        except UsageError as exc:  # a ValueError, so pydantic names the field and its line
+            raise ValueError(exc.message) from None
 
 
 class SloSpec(BaseModel):
@@ -67,9 +70,12 @@ class SloSpec(BaseModel):
             for name, limit in limits.items():
                 if str(name) not in PERCENTILES:
                     raise ValueError(f"latency.{step}: unknown percentile {name!r}")
-                out.setdefault(str(step), {})[str(name)] = parse_latency_ms(
-                    limit, f"latency.{step}.{name}"
-                )
+                try:
+                    out.setdefault(str(step), {})[str(name)] = parse_latency_ms(
+                        limit, f"latency.{step}.{name}"
+                    )
+                except UsageError as exc:
+                    raise ValueError(exc.message) from None
         return out
 
     @field_validator("error_rate", "checks")

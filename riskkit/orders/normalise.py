@@ -58,7 +58,7 @@ def strip_guard(series: pd.Series) -> pd.Series:
     text = text.str.strip()
     guarded = text.str.startswith(('="', "'", "\t")).fillna(False).astype(bool)
     if bool(guarded.any()):
-        bare = text[guarded].str.replace(r'^="(.*)"$', r"\1", regex=True)
+        bare = text[guarded].str.replace(r'(?s)^="(.*)"$', r"\1", regex=True)
         bare = bare.str.replace(r"^['\t]+", "", regex=True)
         text = text.copy()
         text[guarded] = bare.str.strip()

@@ -203,11 +203,10 @@ def _guard(draw: Draw, bare: str) -> str:
 def bare_id(cell: str) -> str | None:
     """What FORMATS.md promises an id cell reads as: the guard stripped, or None if blank."""
     text = cell.strip()
-    if text.startswith('="') and text.endswith('"') and len(text) >= 3:
-        text = text[2:-1]
-    elif text.startswith(('="', "'", "\t")):
-        text = text.lstrip("'\t")
-    text = text.strip()
+    if text.startswith(('="', "'", "\t")):
+        if text.startswith('="') and text.endswith('"') and len(text) >= 3:
+            text = text[2:-1]
+        text = text.lstrip("'\t").strip()
     return text or None
 
 
