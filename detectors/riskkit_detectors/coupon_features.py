@@ -19,6 +19,9 @@ from riskkit_detectors.order_view import OrderView, known, order_discount
 __all__ = ["AccountFacts", "account_facts", "new_user_coupons"]
 
 DAY = 86_400.0
+# Accounts on one exact registration second beyond which it is a placeholder
+# (the identity links' default cap: a value shared wider links no one).
+_PLACEHOLDER_ACCOUNTS = 50
 
 
 @dataclass
@@ -79,6 +82,13 @@ def account_facts(
     if known(orders["buyer_registered_at"]):
         reg = _seconds(orders["buyer_registered_at"], origin)
         registered[buyer[is_first]] = reg[is_first]
+        # One exact second shared by more accounts than any batch holds is an
+        # export's placeholder (accounts older than the system, a default),
+        # not a registration time.
+        values, counts = np.unique(registered[np.isfinite(registered)], return_counts=True)
+        placeholders = values[counts > _PLACEHOLDER_ACCOUNTS]
+        if len(placeholders):
+            registered[np.isin(registered, placeholders)] = np.nan
     else:
         unavailable["registration_burst"] = (
             "no buyer_registered_at column: bursts are measured on first orders instead"

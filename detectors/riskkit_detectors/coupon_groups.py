@@ -221,10 +221,14 @@ def score_coupon_groups(
     # something beyond a household (a device, a phone band, a locker...), or
     # it sizes its orders to the threshold.
     basket = next((ln for ln in lines if ln.family == "basket"), None)
-    farm = _linked_beyond_timing(graph, keys, n_groups)
-    if basket is not None:
-        farm |= basket.p <= SPEAKS_AT
+    linked = _linked_beyond_timing(graph, keys, n_groups)
+    farm = linked | (basket.p <= SPEAKS_AT if basket is not None else False)
     candidate &= farm
+    # A group gathered by redemption windows was chosen for redeeming and
+    # registering together: those two lines would only restate how it was found.
+    for line in lines:
+        if line.family in ("coupon", "registration"):
+            line.p = np.where(linked, line.p, 1.0)
     scores = score_candidates(lines, candidate)
     flagged_group = candidate & (scores.score >= threshold)
 
