@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "internal = exit 1 or an escaped exception outside the detectors; in detector = inside "
         + ", ".join(KNOWN_DETECTOR_MODULES)
-        + " (rewritten elsewhere); lost rows = rows read != accepted + quarantined, a quarantine "
+        + "; lost rows = rows read != accepted + quarantined, a quarantine "
         "count that differs from rejected_rows.csv, or an order id missing from a scores.csv"
     )
     bad = sum(totals[k] for k in ("internal", "detector", "lost", "temp", "other"))

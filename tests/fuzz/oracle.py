@@ -35,7 +35,7 @@ from riskkit.orders import read_orders
 __all__ = ["Outcome", "check_datafile", "check_export", "write_case"]
 
 _DEBUG_ENV = {"RISKKIT_DEBUG": "1", "NO_COLOR": "1"}
-# Detector modules being rewritten elsewhere (issue 14 leaves their fixes to that work).
+# Ring-scoring modules: crashes inside them are counted in a column of their own.
 KNOWN_DETECTOR_MODULES = ("coupon_groups.py", "brushing_groups.py")
 
 
