@@ -179,10 +179,10 @@ def brushing_lines(
     item_values: ItemIndex,
     phrase_params: Mapping[str, float],
     show_pii: bool,
+    strata: Mapping[str, np.ndarray],
 ) -> list[Line]:
     """Every line of evidence for the candidate groups (``comp_of_order`` -1 elsewhere)."""
     n_buyers = len(graph.component)
-    strata = order_strata(view)
     lines: list[Line] = []
     for ind in facts.indicators:
         lines.append(
@@ -240,7 +240,12 @@ def brushing_lines(
 
 
 def coupon_line(
-    view: OrderView, buyer: np.ndarray, n_buyers: int, comp_of_order: np.ndarray, n_groups: int
+    view: OrderView,
+    buyer: np.ndarray,
+    n_buyers: int,
+    comp_of_order: np.ndarray,
+    n_groups: int,
+    shop: np.ndarray,
 ) -> tuple[Line, np.ndarray]:
     """Coupon redemption against the shop's background, and per-group coupon share.
 
@@ -259,7 +264,7 @@ def coupon_line(
         n_buyers,
         used,
         np.ones(len(used), dtype=bool),
-        order_strata(view)["shop"],
+        shop,
         n_groups,
     )
     grouped = comp_of_order >= 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskkit_detectors.brushing_evidence import FAMILY, brushing_lines, coupon_line
+from riskkit_detectors.brushing_evidence import FAMILY, brushing_lines, coupon_line, order_strata
 from riskkit_detectors.brushing_features import OrderFacts
 from riskkit_detectors.dense_block import DenseBlock
 from riskkit_detectors.evidence import SPEAKS_AT
@@ -64,10 +64,22 @@ def score_groups(
     candidate = accounts >= min_accounts
     comp_all = component[buyer] if n else np.zeros(0, dtype=np.int64)
     comp = np.where(candidate[comp_all], comp_all, -1) if n else comp_all
+    strata = order_strata(view)
     lines = brushing_lines(
-        view, buyer, comp, n_groups, facts, keys, graph, item, item_values, phrase_params, show_pii
+        view,
+        buyer,
+        comp,
+        n_groups,
+        facts,
+        keys,
+        graph,
+        item,
+        item_values,
+        phrase_params,
+        show_pii,
+        strata,
     )
-    coupon, coupon_share = coupon_line(view, buyer, n_buyers, comp, n_groups)
+    coupon, coupon_share = coupon_line(view, buyer, n_buyers, comp, n_groups, strata["shop"])
     # Brushers are refunded in full: coupons are pointless to them.
     candidate &= ~((coupon.p <= SPEAKS_AT) & (coupon_share >= 0.5))
     scores = score_candidates(lines, candidate)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "SPEAKS_AT",
@@ -78,6 +78,24 @@ class Line:
     p: np.ndarray
     facts: dict[int, str]
     account_hit: np.ndarray | None = None  # per buyer: shows the sign itself
+
+
+def poisson_sf(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """P(X > k) for X ~ Poisson(mu); 1 where k < 0.  (scipy.special, not
+    scipy.stats: the CLI pays for every import.)"""
+    k = np.asarray(k, dtype=float)
+    return np.where(k < 0, 1.0, special.pdtrc(np.maximum(k, 0.0), mu))
+
+
+def binom_sf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(X > k) for X ~ Binomial(n, p); 1 where k < 0, 0 where k >= n."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    inside = (k >= 0) & (k < n)
+    tail = special.bdtrc(
+        np.where(inside, k, 0.0).astype(np.int64), np.maximum(n, 1.0).astype(np.int64), p
+    )
+    return np.where(k < 0, 1.0, np.where(inside, tail, 0.0))
 
 
 def percent(rate: float) -> str:
@@ -196,7 +214,7 @@ def account_share_line(
     # One account's habit is that account's: a ring line needs two accounts.
     p = np.where(
         observed >= _RING_ACCOUNTS,
-        stats.poisson.sf(observed - 1, np.maximum(expected, 1e-12)),
+        poisson_sf(observed - 1, np.maximum(expected, 1e-12)),
         1.0,
     )
     facts: dict[int, str] = {}
@@ -273,7 +291,7 @@ def identity_line(
         at_least = len(sorted_accounts) - np.searchsorted(sorted_accounts, largest, side="left")
         size_tail = at_least / n_values
         n_shared = per["shared"].to_numpy(dtype=float)
-        count_tail = stats.poisson.sf(
+        count_tail = poisson_sf(
             n_shared - 1, np.maximum(per["values"].to_numpy() * share_shared, 1e-12)
         )
         p_kind = np.minimum(1.0, 2.0 * np.minimum(size_tail, count_tail))
@@ -340,7 +358,7 @@ def sku_line(
     households_buying = per["h"].to_numpy()
     per["p"] = np.where(
         households_buying >= _RING_ACCOUNTS,
-        stats.binom.sf(households_buying - 1, group_units[codes], rate),
+        binom_sf(households_buying - 1, group_units[codes], rate),
         1.0,
     )
     per["rate"] = rate
@@ -452,7 +470,7 @@ def burst_line(
         share = (hi - lo + 1.0) / (len(background) + 1.0)
         k = burst.accounts[codes]
         n = burst.timed[codes]
-        p[codes] = np.minimum(1.0, n * stats.binom.sf(k - 2, n - 1, share))
+        p[codes] = np.minimum(1.0, n * binom_sf(k - 2, n - 1, share))
         for code, rate in zip(codes, share, strict=True):
             # Say "households" only where one held several of the accounts.
             unit = "accounts" if burst.timed[code] == timed_accounts[code] else "households"
@@ -490,7 +508,7 @@ def combine_families(
         return np.ones(n_groups), family_p
     matrix = np.sort(np.vstack(list(family_p.values())), axis=0)
     second = matrix[1]
-    group_p = stats.beta.cdf(second, 2, n_families - 1)
+    group_p = special.betainc(2.0, float(n_families - 1), second)
     return np.asarray(group_p, dtype=float), family_p
 
 
