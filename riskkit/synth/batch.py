@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Protocol, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -143,3 +144,29 @@ def concat_batches(
         list_price=np.concatenate([ln.list_price for _, ln in parts]),
     )
     return orders, lines
+
+
+class _TimedOrders(Protocol):
+    @property
+    def created(self) -> npt.NDArray[np.int64]: ...
+
+    def take(self, index: npt.NDArray[np.int64]) -> Self: ...
+
+
+TimedOrders = TypeVar("TimedOrders", bound=_TimedOrders)
+
+
+def sorted_by_time(orders: TimedOrders, lines: Lines) -> tuple[TimedOrders, Lines]:
+    """Orders in time order (stable) and their lines renumbered and sorted with them."""
+    order_perm = np.argsort(orders.created, kind="stable")
+    rank = np.empty_like(order_perm)
+    rank[order_perm] = np.arange(len(order_perm))
+    new_order = rank[lines.order]
+    line_perm = np.argsort(new_order, kind="stable")
+    return orders.take(order_perm), Lines(
+        order=new_order[line_perm],
+        sku=lines.sku[line_perm],
+        quantity=lines.quantity[line_perm],
+        unit_price=lines.unit_price[line_perm],
+        list_price=lines.list_price[line_perm],
+    )

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskkit.errors import UsageError
-from riskkit.synth.batch import Lines, OrderBatch, concat_batches
+from riskkit.synth.batch import Lines, OrderBatch, concat_batches, sorted_by_time
 from riskkit.synth.behaviour import (
     assign_coupons,
     assign_registration,
@@ -129,21 +129,6 @@ def _base_orders(
     return batch, make_lines(rng, market.catalog, counts)
 
 
-def _sorted_by_time(orders: OrderBatch, lines: Lines) -> tuple[OrderBatch, Lines]:
-    order_perm = np.argsort(orders.created, kind="stable")
-    rank = np.empty_like(order_perm)
-    rank[order_perm] = np.arange(len(order_perm))
-    new_order = rank[lines.order]
-    line_perm = np.argsort(new_order, kind="stable")
-    return orders.take(order_perm), Lines(
-        order=new_order[line_perm],
-        sku=lines.sku[line_perm],
-        quantity=lines.quantity[line_perm],
-        unit_price=lines.unit_price[line_perm],
-        list_price=lines.list_price[line_perm],
-    )
-
-
 def generate(rows: int, seed: int, config: SynthConfig | None = None) -> SynthData:
     """Generate ``rows`` order lines of a seeded synthetic marketplace.
 
@@ -171,7 +156,7 @@ def generate(rows: int, seed: int, config: SynthConfig | None = None) -> SynthDa
     if used > rows * 0.6:
         raise UsageError(f"--rows {rows} is too small for the injected patterns; use more rows")
     parts.append(_base_orders(streams[9], market, rows - used, drift))
-    orders, lines = _sorted_by_time(*concat_batches(parts))
+    orders, lines = sorted_by_time(*concat_batches(parts))
     del parts
     first = first_order_mask(orders)
     drift.rewrite(streams[10], market, orders, lines)

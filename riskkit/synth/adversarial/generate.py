@@ -37,7 +37,7 @@ from riskkit.synth.adversarial.lookalikes import (
 from riskkit.synth.adversarial.parts import AUTO, Part, concat_parts
 from riskkit.synth.adversarial.people import UNKNOWN_REGISTRATION, Town, build_town
 from riskkit.synth.adversarial.world import DAY, EXPORT_AT, FIRST_DAY, LAST_DAY, WORLD_START, stamp
-from riskkit.synth.batch import Lines
+from riskkit.synth.batch import Lines, sorted_by_time
 from riskkit.synth.frame import order_numbers
 from riskkit.synth.generate import MIN_ROWS, SynthData
 
@@ -92,21 +92,6 @@ def _base_orders(
             list_price=catalog.sku_list_price[skus[perm]],
         )
     return part, lines
-
-
-def _sorted_by_time(orders: Part, lines: Lines) -> tuple[Part, Lines]:
-    order_perm = np.argsort(orders.created, kind="stable")
-    rank = np.empty_like(order_perm)
-    rank[order_perm] = np.arange(len(order_perm))
-    new_order = rank[lines.order]
-    line_perm = np.argsort(new_order, kind="stable")
-    return orders.take(order_perm), Lines(
-        order=new_order[line_perm],
-        sku=lines.sku[line_perm],
-        quantity=lines.quantity[line_perm],
-        unit_price=lines.unit_price[line_perm],
-        list_price=lines.list_price[line_perm],
-    )
 
 
 def _derive_registration(rng: np.random.Generator, town: Town, orders: Part) -> None:
@@ -176,7 +161,7 @@ def generate_adversarial(rows: int, seed: int) -> SynthData:
     if used > rows * 0.6:
         raise UsageError(f"--rows {rows} is too small for the adversarial world; use more rows")
     parts.append(_base_orders(streams[9], town, population, rows - used))
-    orders, lines = _sorted_by_time(*concat_parts(parts))
+    orders, lines = sorted_by_time(*concat_parts(parts))
     del parts
     _derive_registration(streams[10], town, orders)
     done = fulfil(streams[11], town, orders, lines)
