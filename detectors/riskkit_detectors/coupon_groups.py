@@ -32,12 +32,11 @@ from riskkit_detectors.evidence import (
     SPEAKS_AT,
     Line,
     account_share_line,
-    burst_line,
-    densest_windows,
     first_per_buyer,
     identity_line,
     sku_line,
 )
+from riskkit_detectors.evidence_bursts import burst_line, densest_windows
 from riskkit_detectors.findings import GroupVerdicts
 from riskkit_detectors.groups import value_label
 from riskkit_detectors.identity import HOUSEHOLD_SIZE, IdentityGraph, IdentityKey

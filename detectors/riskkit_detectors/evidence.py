@@ -13,8 +13,9 @@ evidence here is a p-value under a null model measured on the export itself:
   a run of waybills): how many shared values the group holds, and how large
   the largest is, against the share of values of that kind that are shared so
   widely anywhere in the export;
-* a **SKU concentration**: how many of the group's accounts bought a SKU,
-  against the share of all other accounts that bought it.
+* a **SKU concentration**: how many of the group's households bought a SKU,
+  against the share of all other accounts that bought it;
+* a **burst** of registrations or first orders (:mod:`riskkit_detectors.evidence_bursts`).
 
 Lines are grouped in families of signs that honest life produces together (a
 fast courier makes both fast receipts and consecutive waybills).  A family's
@@ -24,7 +25,7 @@ second-smallest of its ``F`` family p-values is this small by chance (the
 Beta(2, F-1) distribution of the second order statistic).  Benjamini-Hochberg
 over the candidate groups turns those p-values into q-values, and the score
 is ``s / (s + 2)`` with ``s = -log10 q``: 0.5 is a false-discovery rate of 1 %.
-Nothing here is fitted on generated data.
+No weight here is fitted on generated data.
 """
 
 from __future__ import annotations
@@ -37,22 +38,21 @@ import pandas as pd
 from scipy import special
 
 __all__ = [
+    "RING_ACCOUNTS",
     "SPEAKS_AT",
-    "Burst",
     "IdentityUse",
     "Line",
     "account_indicator_line",
     "account_share_line",
     "bh_qvalues",
-    "burst_line",
+    "binom_sf",
     "combine_families",
-    "densest_windows",
     "first_per_buyer",
     "identity_line",
     "percent",
+    "poisson_sf",
     "score_of_q",
     "sku_line",
-    "span_text",
 ]
 
 # Pseudo-orders pulling a thin stratum's rate toward the export-wide rate.
@@ -62,7 +62,7 @@ _ACTIVITY_EDGES = np.array([2, 3, 5, 9])
 # A line "speaks" for a group (is quoted, lets members be flagged) at this p.
 SPEAKS_AT = 0.01
 # Accounts (or households) that must show a sign before it speaks for a ring.
-_RING_ACCOUNTS = 2
+RING_ACCOUNTS = 2
 
 
 @dataclass
@@ -213,12 +213,12 @@ def account_share_line(
     accounts_known = np.bincount(comp_of_buyer[counted], minlength=n_groups)
     # One account's habit is that account's: a ring line needs two accounts.
     p = np.where(
-        observed >= _RING_ACCOUNTS,
+        observed >= RING_ACCOUNTS,
         poisson_sf(observed - 1, np.maximum(expected, 1e-12)),
         1.0,
     )
     facts: dict[int, str] = {}
-    for code in np.flatnonzero(observed >= _RING_ACCOUNTS):
+    for code in np.flatnonzero(observed >= RING_ACCOUNTS):
         facts[int(code)] = (
             f"{int(observed[code])}/{int(accounts_known[code])} accounts {phrase} "
             f"(chance expects {expected[code]:.2g}; in this export {percent(overall)} "
@@ -357,7 +357,7 @@ def sku_line(
     rate = (others + 1.0) / (n_accounts - group_accounts[codes] + 1.0)
     households_buying = per["h"].to_numpy()
     per["p"] = np.where(
-        households_buying >= _RING_ACCOUNTS,
+        households_buying >= RING_ACCOUNTS,
         binom_sf(households_buying - 1, group_units[codes], rate),
         1.0,
     )
@@ -382,114 +382,6 @@ def sku_line(
                 f"{percent(float(row['rate']))} of other accounts bought it"
             )
     return Line(family, "sku_concentration", p_out, facts, account_hit=account_hit)
-
-
-@dataclass
-class Burst:
-    """Per group: its densest window of ``window`` seconds and who falls in it."""
-
-    start: np.ndarray  # seconds; NaN for groups without times
-    span: np.ndarray  # seconds from the first to the last account in the window
-    accounts: np.ndarray  # accounts in the window
-    timed: np.ndarray  # accounts with a time at all
-    member: np.ndarray  # per buyer: inside its group's densest window
-
-
-def densest_windows(
-    comp_of_buyer: np.ndarray, times: np.ndarray, window: float, n_groups: int
-) -> Burst:
-    """Each group's window of ``window`` seconds holding most of its accounts."""
-    n_buyers = len(comp_of_buyer)
-    start = np.full(n_groups, np.nan)
-    span = np.zeros(n_groups)
-    count = np.zeros(n_groups, dtype=np.int64)
-    member = np.zeros(n_buyers, dtype=bool)
-    usable = np.flatnonzero((comp_of_buyer >= 0) & np.isfinite(times))
-    timed = np.bincount(comp_of_buyer[usable], minlength=n_groups)
-    if not len(usable):
-        return Burst(start, span, count, timed, member)
-    order = usable[np.lexsort((times[usable], comp_of_buyer[usable]))]
-    comp, t = comp_of_buyer[order], times[order]
-    scale = float(t.max() - t.min()) + 2.0 * window + 1.0
-    key = comp.astype(np.float64) * scale + (t - t.min())
-    end = np.searchsorted(key, key + window, side="right")
-    inside = end - np.arange(len(order))
-    frame = pd.DataFrame({"c": comp, "n": inside})
-    best = frame.groupby("c", sort=False)["n"].idxmax().to_numpy()
-    groups = comp[best]
-    count[groups] = inside[best]
-    start[groups] = t[best]
-    span[groups] = t[end[best] - 1] - t[best]
-    marks = np.zeros(len(order) + 1, dtype=np.int64)
-    np.add.at(marks, best, 1)
-    np.add.at(marks, end[best], -1)
-    member[order[np.cumsum(marks[:-1]) > 0]] = True
-    return Burst(start, span, count, timed, member)
-
-
-def burst_line(
-    family: str,
-    what: str,
-    comp_of_buyer: np.ndarray,
-    times: np.ndarray,
-    window: float,
-    n_groups: int,
-    describe_time: Callable[[float], str],
-    household: np.ndarray | None = None,
-) -> tuple[Line, Burst]:
-    """Accounts of a group that ``what`` (registered...) within one window.
-
-    The null: each account's time is drawn like the accounts outside every
-    candidate group, so the chance that one falls in the group's window is
-    the share of those accounts whose time does (busy hours and promotion
-    nights included).  Given the window's first account, the others' count is
-    binomial; the window could have started at any of the group's accounts.
-    With ``household`` (per buyer), the accounts of one household count once.
-    """
-    first_of_household = np.ones(len(times), dtype=bool)
-    if household is not None:
-        # Accounts of one household act together: it counts once, at its first time.
-        by_time = np.lexsort((np.nan_to_num(times, nan=np.inf), household))
-        first = np.ones(len(by_time), dtype=bool)
-        first[1:] = household[by_time][1:] != household[by_time][:-1]
-        first_of_household[by_time] = first
-    counted = np.where(first_of_household, comp_of_buyer, -1)
-    burst = densest_windows(counted, times, window, n_groups)
-    grouped = comp_of_buyer >= 0
-    safe = np.maximum(comp_of_buyer, 0)
-    inside = grouped & (times >= burst.start[safe]) & (times <= burst.start[safe] + window)
-    burst.member = inside
-    background = np.sort(times[~grouped & np.isfinite(times) & first_of_household])
-    p = np.ones(n_groups)
-    facts: dict[int, str] = {}
-    timed_accounts = np.bincount(comp_of_buyer[grouped & np.isfinite(times)], minlength=n_groups)
-    codes = np.flatnonzero(burst.accounts >= _RING_ACCOUNTS)
-    if len(codes) and len(background):
-        lo = np.searchsorted(background, burst.start[codes], side="left")
-        hi = np.searchsorted(background, burst.start[codes] + window, side="right")
-        share = (hi - lo + 1.0) / (len(background) + 1.0)
-        k = burst.accounts[codes]
-        n = burst.timed[codes]
-        p[codes] = np.minimum(1.0, n * binom_sf(k - 2, n - 1, share))
-        for code, rate in zip(codes, share, strict=True):
-            # Say "households" only where one held several of the accounts.
-            unit = "accounts" if burst.timed[code] == timed_accounts[code] else "households"
-            facts[int(code)] = (
-                f"{int(burst.accounts[code])}/{int(burst.timed[code])} {unit} {what} within "
-                f"{span_text(float(burst.span[code]))} (from {describe_time(float(burst.start[code]))}); "
-                f"in this export {percent(float(rate))} of {unit} outside candidate groups "
-                f"{what} in that {span_text(window)}"
-            )
-    return Line(family, "burst", p, facts, account_hit=burst.member), burst
-
-
-def span_text(seconds: float) -> str:
-    """A duration as reasons state it."""
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86_400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86_400:.1f} days"
 
 
 def combine_families(
