@@ -28,6 +28,7 @@ from riskkit_detectors.brushing_features import (
     DAY,
     identity_keys,
     order_facts,
+    repeat_links,
     repeat_sku_indicator,
 )
 from riskkit_detectors.brushing_groups import BrushingGroups, score_groups
@@ -151,39 +152,17 @@ class BrushingDetector(Detector):
         if n and len(item_values) > 1:
             repeat_sku = repeat_sku_indicator(line_buyer, item, line_time, line_order, n, DAY)
             facts.indicators.append(repeat_sku)
-            # Honest buyers almost never re-order one SKU within a day, so
-            # accounts that do it on the same SKU and day are linked.
-            repeat_lines = repeat_sku.hit[line_order] & (item >= 0)
-            days = int(line_time.max() // DAY) + 1 if n else 1
-            day_item = item * days + (line_time // DAY).astype(np.int64)
-            # ...where they are most of the SKU's buyers that day: a popular
-            # SKU's day has a few honest repeaters among many buyers.
-            buyers_of = pd.DataFrame({"k": day_item, "b": line_buyer}).drop_duplicates()
-            all_buyers = buyers_of.groupby("k").size()
-            repeaters = buyers_of[repeat_lines[buyers_of.index.to_numpy()]].groupby("k").size()
-            mostly = repeaters.index[
-                repeaters.to_numpy() >= 0.5 * all_buyers.reindex(repeaters.index).to_numpy()
-            ]
-            repeat_lines &= np.isin(day_item, mostly.to_numpy())
-            if repeat_lines.any():
-                codes, values = pd.factorize(day_item[repeat_lines])
-                all_codes = np.full(len(item), -1, dtype=np.int64)
-                all_codes[repeat_lines] = codes
-                first_day = created.min().normalize()
-                labels = [
-                    f"{item_values[int(v) // days]} on "
-                    f"{(first_day + pd.Timedelta(days=int(v) % days)).date()}"
-                    for v in values
-                ]
-                keys.append(
-                    IdentityKey(
-                        "repeat",
-                        line_buyer,
-                        all_codes,
-                        pd.Index(labels),
-                        max_accounts=4 * self.max_shared_accounts,
-                    )
-                )
+            repeat_key = repeat_links(
+                repeat_sku.hit,
+                line_buyer,
+                item,
+                item_values,
+                line_order,
+                created,
+                4 * self.max_shared_accounts,
+            )
+            if repeat_key is not None:
+                keys.append(repeat_key)
 
         several = np.zeros(n_buyers, dtype=bool)
         burst = sku_bursts(item, line_time, self.burst_hours * 3600.0, self.burst_min_orders, 0.5)

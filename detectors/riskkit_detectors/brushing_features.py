@@ -10,6 +10,7 @@ an order that has not been delivered yet says nothing about receipt speed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ __all__ = [
     "order_facts",
     "phone_run_labels",
     "phone_runs",
+    "repeat_links",
     "repeat_sku_indicator",
     "seller_runs",
 ]
@@ -362,3 +364,44 @@ def repeat_sku_indicator(
     known_orders = np.zeros(n_orders, dtype=bool)
     known_orders[line_order[has_item]] = True
     return Indicator("repeat_sku", 1.0, hit, known_orders, "repeat_purchase", 0.6)
+
+
+def repeat_links(
+    repeat_hit: np.ndarray,
+    line_buyer: np.ndarray,
+    item: np.ndarray,
+    item_values: Any,
+    line_order: np.ndarray,
+    created: pd.Series,
+    cap: int,
+) -> IdentityKey | None:
+    """Accounts that re-ordered one SKU on one calendar day, linked.
+
+    Honest buyers almost never re-order a SKU within a day; only SKU-days
+    where the repeaters are at least half of the day's buyers link anyone
+    (a popular SKU's day has a few honest repeaters among many buyers).
+    """
+    first_day = created.min().normalize()
+    day = np.asarray((created - first_day).dt.total_seconds() // DAY, dtype=float)[line_order]
+    known = np.isfinite(day) & (item >= 0)
+    days = int(np.nanmax(day)) + 1 if known.any() else 1
+    day_item = np.where(known, item * days + np.nan_to_num(day).astype(np.int64), -1)
+    repeat_lines = repeat_hit[line_order] & known
+    buyers_of = pd.DataFrame({"k": day_item, "b": line_buyer, "r": repeat_lines})
+    buyers_of = buyers_of[known].drop_duplicates(["k", "b"])
+    all_buyers = buyers_of.groupby("k").size()
+    repeaters = buyers_of[buyers_of["r"]].groupby("k").size()
+    mostly = repeaters.index[
+        repeaters.to_numpy() >= 0.5 * all_buyers.reindex(repeaters.index).to_numpy()
+    ]
+    repeat_lines &= np.isin(day_item, mostly.to_numpy())
+    if not repeat_lines.any():
+        return None
+    codes, values = pd.factorize(day_item[repeat_lines])
+    all_codes = np.full(len(item), -1, dtype=np.int64)
+    all_codes[repeat_lines] = codes
+    labels = [
+        f"{item_values[int(v) // days]} on {(first_day + pd.Timedelta(days=int(v) % days)).date()}"
+        for v in values
+    ]
+    return IdentityKey("repeat", line_buyer, all_codes, pd.Index(labels), cap)
