@@ -33,6 +33,7 @@ from riskkit_detectors.brushing_features import (
 )
 from riskkit_detectors.brushing_groups import BrushingGroups, score_groups
 from riskkit_detectors.dense_block import find_dense_blocks
+from riskkit_detectors.evidence_bursts import telling_bursts
 from riskkit_detectors.identity import IdentityKey, build_identity_graph, sku_bursts
 from riskkit_detectors.order_view import ItemIndex, build_order_view
 from riskkit_detectors.sections import publish_rings
@@ -173,8 +174,10 @@ class BrushingDetector(Detector):
         burst_orders = burst_orders[burst_orders["k"] >= 0]
         repeat = burst_orders.drop_duplicates(["b", "o"]).groupby("b")["o"].size()
         several[repeat.index[repeat.to_numpy() >= 2].to_numpy(dtype=np.int64)] = True
-        telling = facts.telling()[line_order]
-        burst = np.where(several[line_buyer] | telling, burst, -1)
+        order_telling = facts.telling()
+        shop_code = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))[0]
+        burst = telling_bursts(burst, line_order, order_telling, shop_code.astype(np.int64))
+        burst = np.where(several[line_buyer] | order_telling[line_order], burst, -1)
         if (burst >= 0).any():
             keys.append(
                 IdentityKey(

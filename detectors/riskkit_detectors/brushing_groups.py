@@ -29,6 +29,7 @@ _UNGROUPED_SCALE = 0.45  # an order outside any ring scores below any flag thres
 # shows itself a sign that spoke against its group: one shared home IP with a
 # ring account is chance.
 _MEMBER_MIN_LINKS = 2
+_TARGETING = ("sku", "repeat")
 
 
 @dataclass
@@ -83,7 +84,9 @@ def score_groups(
     # Brushers are refunded in full: coupons are pointless to them.
     candidate &= ~((coupon.p <= SPEAKS_AT) & (coupon_share >= 0.5))
     scores = score_candidates(lines, candidate)
-    flagged_group = candidate & (scores.score >= threshold)
+    flagged_group = (
+        candidate & (scores.score >= threshold) & _targets_a_shop(scores.family_p, n_groups)
+    )
 
     comp_of_buyer = np.full(n_buyers, -1, dtype=np.int64)
     comp_of_buyer[buyer[comp >= 0]] = comp[comp >= 0]
@@ -101,6 +104,18 @@ def score_groups(
         "BR", flagged_group, scores, member_accounts, member_orders, lines, graph, keys, show_pii
     )
     return BrushingGroups(order_score, comp, flagged, _order_reasons(facts, n), verdicts)
+
+
+def _targets_a_shop(family_p: Mapping[str, np.ndarray], n_groups: int) -> np.ndarray:
+    """Brushing buys a shop's sales rank: a group whose orders concentrate on no
+    SKU (neither many of its households on one SKU nor repeat orders of one) is
+    linked, perhaps, but not brushing; offices and dormitories share an address
+    and a block of phone numbers too."""
+    targeted = np.zeros(n_groups, dtype=bool)
+    for family in _TARGETING:
+        if family in family_p:
+            targeted |= family_p[family] <= SPEAKS_AT
+    return targeted
 
 
 def _order_reasons(facts: OrderFacts, n: int) -> np.ndarray:

@@ -14,9 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskkit_detectors.evidence import RING_ACCOUNTS, Line, binom_sf, percent
+from riskkit_detectors.evidence import (
+    RING_ACCOUNTS,
+    SPEAKS_AT,
+    Line,
+    bh_qvalues,
+    binom_sf,
+    percent,
+)
 
-__all__ = ["Burst", "burst_line", "densest_windows", "span_text"]
+__all__ = ["Burst", "burst_line", "densest_windows", "span_text", "telling_bursts"]
 
 
 @dataclass
@@ -125,3 +132,46 @@ def span_text(seconds: float) -> str:
     if seconds < 2 * 86_400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86_400:.1f} days"
+
+
+def telling_bursts(
+    burst: np.ndarray, line_order: np.ndarray, telling: np.ndarray, shop: np.ndarray
+) -> np.ndarray:
+    """Per line: its burst code when the burst's orders show fake-order signs far
+    more often than the shop's orders outside every burst, else -1.
+
+    A flash sale's honest buyers pay at once and ship to virtual-operator
+    phones at their shop's usual rate; linking those of them that do would make
+    the sign both the link and the evidence.  So a burst links its telling
+    buyers only when its telling share beats the shop's own background
+    (binomial tail, Benjamini-Hochberg over the bursts).
+    """
+    inside = burst >= 0
+    if not inside.any():
+        return burst
+    orders = pd.DataFrame({"k": burst[inside], "o": line_order[inside]}).drop_duplicates()
+    o = orders["o"].to_numpy()
+    per = (
+        pd.DataFrame({"k": orders["k"].to_numpy(), "t": telling[o], "s": shop[o]})
+        .groupby("k", sort=True)
+        .agg(n=("t", "size"), told=("t", "sum"), shop=("s", "first"))
+    )
+    in_any = np.zeros(len(telling), dtype=bool)
+    in_any[o] = True
+    outside = ~in_any
+    n_shops = int(shop.max()) + 1 if len(shop) else 1
+    shop_orders = np.bincount(shop[outside], minlength=n_shops).astype(float)
+    shop_told = np.bincount(shop[outside], weights=telling[outside], minlength=n_shops)
+    overall = float(telling[outside].sum() + 1.0) / float(outside.sum() + 2.0)
+    shops = per["shop"].to_numpy(dtype=np.int64)
+    # Laplace-smoothed, and a shop with no orders outside bursts falls back to
+    # the export's rate.
+    rate = np.where(
+        shop_orders[shops] > 0,
+        (shop_told[shops] + 1.0) / (shop_orders[shops] + 2.0),
+        overall,
+    )
+    told = per["told"].to_numpy(dtype=float)
+    p = binom_sf(told - 1.0, per["n"].to_numpy(dtype=float), rate)
+    keep = per.index.to_numpy(dtype=np.int64)[bh_qvalues(p) <= SPEAKS_AT]
+    return np.where(np.isin(burst, keep), burst, -1)

@@ -119,3 +119,53 @@ def test_two_families_are_needed_and_q_values_are_monotone() -> None:
     q = bh_qvalues(np.array([0.001, 0.01, 0.02, 0.5]))
     assert np.all(np.diff(q) >= 0) and q[-1] <= 1.0
     assert score_of_q(np.array([0.01]))[0] == 0.5
+
+
+def _instant_payers(orders: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
+    """A share of every kind of order paid within two seconds, as honest
+    shoppers with a saved card pay."""
+    rng = np.random.default_rng(seed)
+    instant = rng.random(len(orders)) < share
+    orders.loc[instant, "paid_at"] = orders.loc[instant, "created_at"] + pd.Timedelta(seconds=2)
+    return orders
+
+
+def test_an_office_sharing_a_reception_address_and_a_phone_block_is_not_a_ring() -> None:
+    """Forty colleagues ship to the reception desk from the company's block of
+    numbers and buy whatever they like: linked, but concentrated on no SKU."""
+    orders = honest_shop()
+    office = orders["buyer_id"].isin([f"h{i}" for i in range(40)])
+    number = {f"h{i}": f"1865710{4000 + 7 * i:04d}" for i in range(40)}
+    orders.loc[office, "ship_address"] = "深圳市南山区科技园科苑路15号科兴科学园A栋前台"
+    orders.loc[office, "ship_phone"] = orders.loc[office, "buyer_id"].map(number)
+    orders = _instant_payers(orders, 0.2, seed=5)
+    detector = BrushingDetector().fit(orders)
+    assert not _flagged(detector).any()
+    assert detector.result_.findings == []
+
+
+def test_a_flash_sale_whose_buyers_pay_as_the_shop_usually_does_links_no_one() -> None:
+    """A live-stream drop: 150 buyers take one SKU within two hours, a fifth of
+    them paying at once, as a fifth of the shop's other buyers do."""
+    rng = np.random.default_rng(11)
+    drop = pd.DataFrame(
+        {
+            "order_id": [f"L{i}" for i in range(150)],
+            "buyer_id": [f"l{i}" for i in range(150)],
+            "created_at": [
+                START + pd.Timedelta(days=12, seconds=int(s))
+                for s in np.sort(rng.integers(0, 7200, 150))
+            ],
+            "shop_id": "S1",
+            "sku_id": "SKU-LIVE",
+            "ship_phone": [f"17{int(v):09d}" for v in rng.integers(10**8, 10**9 - 1, 150)],
+            "ship_address": [f"武汉市洪山区珞喻路{i}号{i % 9}栋{i}室" for i in range(150)],
+            "carrier": "中通快递",
+            "tracking_no": [f"8842{int(v):08d}" for v in rng.choice(10**8, 150, False)],
+            "amount_paid": 39.9,
+        }
+    )
+    drop["paid_at"] = drop["created_at"] + pd.to_timedelta(rng.integers(20, 600, 150), unit="s")
+    orders = _instant_payers(pd.concat([honest_shop(), drop], ignore_index=True), 0.2, seed=7)
+    detector = BrushingDetector().fit(orders)
+    assert not _flagged(detector).any()
