@@ -2,12 +2,17 @@
 
     python benchmarks/comply_speed.py                    # 1M SKUs x 30 days = 30M history rows
     python benchmarks/comply_speed.py --skus 200000      # smaller, on a busy machine
+    python benchmarks/comply_speed.py --compare          # old per-event code vs spans, one run
 
 Builds a synthetic catalogue (every SKU on promotion, a compared price) with
 ``--days`` daily offered prices per SKU and ``--orders-per-sku`` transactions
 in the week before the promotion, then times each pricing rule's check on the
 in-memory evidence (file parsing is timed separately by pandas' read_csv).
-Prints the median of ``--repeat`` runs per rule and the peak RSS.
+Prints, per rule, the median wall time of ``--repeat`` runs and the peak memory
+the check added above what was resident before it (RSS sampled every 10 ms).
+``--compare`` also runs the per-event implementation the spans replaced
+(``comply_legacy.py``), interleaved with the new one, and exits 1 unless both
+return identical outcomes.
 """
 
 from __future__ import annotations
@@ -18,14 +23,22 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
 
+import comply_legacy  # beside this script (python puts the script's folder on sys.path)
 import numpy as np
 import pandas as pd
+import psutil
 
 from riskkit.comply.evidence import Evidence
 from riskkit.comply.loader import load_policies
-from riskkit.comply.templates import TEMPLATES, CheckContext
+from riskkit.comply.models import Outcome
+from riskkit.comply.templates import TEMPLATES, CheckContext, pricing
 
 RULES = (
     "cn-price-art16-reference-price",
@@ -78,6 +91,54 @@ def build(skus: int, days: int, orders_per_sku: int, seed: int) -> dict[str, pd.
     return {"catalog": catalog, "price_history": history, "orders": orders}
 
 
+class PeakRss:
+    """Highest RSS seen by a 10 ms sampler while the block runs."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @contextmanager
+    def watch(self) -> Iterator[None]:
+        self.peak = self.process.memory_info().rss
+        self._stop.clear()
+        sampler = threading.Thread(target=self._sample, daemon=True)
+        sampler.start()
+        try:
+            yield
+        finally:
+            self._stop.set()
+            sampler.join()
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+@contextmanager
+def legacy_code() -> Iterator[None]:
+    """The per-event implementation in place of the span-based one."""
+    with (
+        mock.patch.object(pricing, "reference_prices", comply_legacy.reference_prices),
+        mock.patch.object(pricing, "window_rows", comply_legacy.window_rows),
+    ):
+        yield
+
+
+def _checker(template: str, old: bool) -> Callable[[CheckContext[Any]], list[Outcome]]:
+    """The template's check; for ``old`` the code before spans (and before the GC pause)."""
+    if not old:
+        return TEMPLATES[template].run
+    if template == "price_rise_before_promo":
+        return comply_legacy.legacy_price_rise_before_promo
+    checks: dict[str, Callable[[CheckContext[Any]], list[Outcome]]] = {
+        "reference_price_window": pricing.reference_price_window
+    }
+    return checks[template]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=1_000_000)
@@ -86,6 +147,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rules", nargs="*", default=list(RULES), help="Rule ids to time.")
+    parser.add_argument(
+        "--compare", action="store_true", help="Also time the old per-event code; check equality."
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -96,7 +160,10 @@ def main() -> None:
         flush=True,
     )
     rules = {r.rule.id: r for r in load_policies()}
-    total = 0.0
+    variants = ("old", "new") if args.compare else ("new",)
+    totals = dict.fromkeys(variants, 0.0)
+    sampler = PeakRss()
+    identical = True
     with tempfile.TemporaryDirectory() as folder:
         evidence = Evidence(folder)
         for key, frame in frames.items():
@@ -107,26 +174,45 @@ def main() -> None:
             context = CheckContext(
                 evidence, loaded.params, loaded.rule.source.effective, dt.datetime(2026, 11, 22)
             )
-            timings = []
+            timings: dict[str, list[float]] = {v: [] for v in variants}
+            peaks = dict.fromkeys(variants, 0)
+            results: dict[str, list[Outcome]] = {}
             for _ in range(args.repeat):
-                clock = time.perf_counter()
-                outcomes = TEMPLATES[loaded.rule.check.template].run(context)
-                timings.append(time.perf_counter() - clock)
-            failing = sum(o.status == "fail" for o in outcomes)
-            del outcomes
-            median = statistics.median(timings)
-            total += median
-            print(
-                f"{rule_id:<34} median {median:6.2f} s  (runs: "
-                f"{', '.join(f'{t:.2f}' for t in timings)})  failing SKUs {failing:,}",
-                flush=True,
-            )
+                for variant in variants:  # interleaved: the noise of the shared cores hits both
+                    check = _checker(loaded.rule.check.template, variant == "old")
+                    results.pop(variant, None)
+                    before = psutil.Process().memory_info().rss
+                    with legacy_code() if variant == "old" else _nothing(), sampler.watch():
+                        clock = time.perf_counter()
+                        results[variant] = check(context)
+                        timings[variant].append(time.perf_counter() - clock)
+                    peaks[variant] = max(peaks[variant], sampler.peak - before)
+            failing = sum(o.status == "fail" for o in results["new"])
+            if args.compare:
+                same = results["old"] == results["new"]
+                identical &= same
+            for variant in variants:
+                median = statistics.median(timings[variant])
+                totals[variant] += median
+                print(
+                    f"{rule_id:<34} {variant:<3} median {median:6.2f} s  (runs: "
+                    f"{', '.join(f'{t:.2f}' for t in timings[variant])})  "
+                    f"peak +{peaks[variant] / 2**30:.2f} GiB  failing SKUs {failing:,}",
+                    flush=True,
+                )
+            if args.compare:
+                print(f"{rule_id:<34} outcomes identical: {same}", flush=True)
+            results.clear()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        f"all four pricing rules: {total:.1f} s (sum of medians); "
-        f"peak RSS {peak_kib / 1024 / 1024:.2f} GiB"
-    )
-    sys.exit(0)
+    for variant in variants:
+        print(f"all four pricing rules ({variant}): {totals[variant]:.1f} s (sum of medians)")
+    print(f"peak RSS of the whole benchmark {peak_kib / 1024 / 1024:.2f} GiB")
+    sys.exit(0 if identical else 1)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 if __name__ == "__main__":

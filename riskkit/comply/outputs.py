@@ -13,6 +13,7 @@ from riskkit import __version__
 from riskkit.atomic import write_bytes, write_json, write_text
 from riskkit.comply.baseline import RESULTS_SCHEMA
 from riskkit.comply.models import SEVERITY_RANK, STATUSES
+from riskkit.comply.report_sections import failures_by_law, failures_by_severity, rule_sections
 from riskkit.comply.run import RunResult
 from riskkit.metrics import RunMetrics
 from riskkit.report import write_report
@@ -180,20 +181,17 @@ def write_outputs(result: RunResult, out_dir: str | Path, fail_on: str | None) -
     write_json(paths["results"], payload)
     write_bytes(paths["junit"], _junit(result))
     write_text(paths["report_md"], _markdown(result, payload))
-    findings = sorted(
-        result.findings,
-        key=lambda f: (_ORDER[f.status], -SEVERITY_RANK[f.severity], f.policy, f.rule, f.subject),
-    )
+    sections = rule_sections(result.findings)
     write_report(
         paths["report_html"],
         "comply_report.html",
         {
             "payload": payload,
             "statuses": STATUSES,
-            "items": [
-                (f, json.dumps(f.evidence, ensure_ascii=False, indent=1, default=str))
-                for f in findings
-            ],
+            "sections": sections,
+            "by_law": failures_by_law(sections),
+            "by_severity": failures_by_severity(sections),
+            "max_columns": max((len(s.columns) for s in sections), default=0),
         },
         show_pii=result.options.show_pii,
     )

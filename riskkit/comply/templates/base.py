@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -23,6 +25,7 @@ __all__ = [
     "not_applicable",
     "records",
     "rows_of",
+    "without_gc",
 ]
 
 
@@ -96,6 +99,30 @@ def rows_of(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain dicts (fast, and typed loosely on purpose: cells are checked by use)."""
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def without_gc(
+    check: Callable[[CheckContext[P]], list[Outcome]],
+) -> Callable[[CheckContext[P]], list[Outcome]]:
+    """``check`` with Python's cyclic garbage collector paused while it runs.
+
+    A check over a 1M-SKU catalogue builds millions of small dicts and outcomes,
+    none of them in reference cycles; each allocation burst triggered collections
+    that scan the whole growing heap (2.0 s of the 2.7 s it took to build 1M
+    outcomes).  The previous state is restored afterwards, also on error.
+    """
+
+    @functools.wraps(check)
+    def run(ctx: CheckContext[P]) -> list[Outcome]:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return check(ctx)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run
 
 
 def not_applicable(message: str) -> list[Outcome]:

@@ -1,8 +1,10 @@
 """Vectorised price windows: per promoted SKU, the events before its promotion.
 
-SKUs are matched once by hashing (``Index.get_indexer``) and then carried as
-integer positions into the promotions table, so windows over tens of
-millions of price-history rows need no string merges and no per-SKU loops.
+SKUs are matched once by hashing (Arrow on the string buffers) and then carried
+as integer positions into the promotions table, so windows over tens of millions
+of price-history rows need no string merges and no per-SKU loops.  The
+reference price of a window is computed on run-length price spans
+(:mod:`riskkit.comply.templates.price_spans`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from riskkit.comply.templates.price_spans import (
+    per_code,
+    positions_in,
+    promoted_events,
+    subset,
+)
 
 __all__ = [
     "TIME_FORMAT",
@@ -21,6 +28,7 @@ __all__ = [
     "format_times",
     "highest",
     "last_before",
+    "positions_in",
     "reference_prices",
     "window_rows",
 ]
@@ -36,13 +44,6 @@ def format_times(series: pd.Series, fmt: str = TIME_FORMAT) -> np.ndarray:
     known = codes >= 0
     out[known] = formatted[codes[known]]
     return out
-
-
-def positions_in(keys: pd.Series, values: pd.Series) -> np.ndarray:
-    """Position of each key in ``values`` (-1 when absent), hashed by Arrow on the string
-    buffers: about ten times faster than ``Index.get_indexer`` on millions of SKU ids."""
-    found = pc.index_in(pa.array(keys.astype("str")), value_set=pa.array(values.astype("str")))
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def attach_promotions(events: pd.DataFrame, promos: pd.DataFrame) -> pd.DataFrame:
@@ -97,47 +98,6 @@ def highest(events: pd.DataFrame) -> pd.DataFrame:
     return candidates.loc[~candidates["code"].duplicated()].set_index("code")
 
 
-def _prevailing(
-    window: pd.DataFrame, carried: pd.DataFrame | None, promos: pd.DataFrame
-) -> pd.Series:
-    """The price in force for the longest time in the window, per code (ties: the lower).
-
-    Durations are summed per (code, price in cents) on one int64 key; the price carried
-    in from before the window lasts from the window's start to the first event inside it.
-    """
-    window = _sorted_by_code_and_time(window)
-    promo_start = promos["promo_start"].to_numpy()
-    code = window["code"].to_numpy()
-    at = window["at"].to_numpy()
-    last_of_code = np.ones(len(code), dtype=bool)
-    last_of_code[:-1] = code[1:] != code[:-1]
-    following = np.empty_like(at)
-    following[:-1] = at[1:]
-    codes = [code]
-    prices = [window["price"].to_numpy(dtype="float64")]
-    durations = [np.where(last_of_code, promo_start[code], following) - at]
-    if carried is not None and not carried.empty:
-        first_inside = promo_start.copy()
-        first_of_code = np.ones(len(code), dtype=bool)
-        first_of_code[1:] = code[1:] != code[:-1]
-        first_inside[code[first_of_code]] = at[first_of_code]
-        carried_code = carried["code"].to_numpy()
-        codes.append(carried_code)
-        prices.append(carried["price"].to_numpy(dtype="float64"))
-        window_start = promos["window_start"].to_numpy()
-        durations.append(first_inside[carried_code] - window_start[carried_code])
-    all_codes = np.concatenate(codes).astype(np.int64)
-    cents = np.rint(np.concatenate(prices) * 100).astype(np.int64)
-    key = (all_codes << 32) | cents
-    total = pd.Series(np.concatenate(durations).astype("int64")).groupby(key, sort=False).sum()
-    keys = total.index.to_numpy(dtype=np.int64)
-    key_code = keys >> 32
-    key_cents = keys & 0xFFFFFFFF
-    order = np.lexsort((key_cents, -total.to_numpy(), key_code))
-    best = order[np.r_[True, key_code[order][1:] != key_code[order][:-1]]]
-    return pd.Series(key_cents[best] / 100.0, index=key_code[best])
-
-
 def reference_prices(
     promos: pd.DataFrame,
     events: pd.DataFrame,
@@ -151,48 +111,73 @@ def reference_prices(
     ``offered`` prices count the price already in force when the window opens
     (it was applied during the window too); ``transaction`` prices count only
     sales inside the window, falling back to the last sale before the promotion.
+    Computed on run-length price spans (:mod:`.price_spans`).
     """
     promos = promos.reset_index(drop=True)
-    everything = pd.RangeIndex(len(promos))
-    attached = attach_promotions(events, promos)
-    before = attached["at"] < attached["promo_start"]
-    columns = ["code", "at", "price", "file_row"]
-    parts = [attached.loc[before & (attached["at"] >= attached["window_start"]), columns]]
+    timeline = promoted_events(events, promos)
+    spans = timeline.spans()
+    window_start = timeline.window_start[spans.code]
+    count = timeline.stop - timeline.inside
+    carried = timeline.last_before_window()
+    parts = [timeline.frame(subset(timeline.at >= timeline.window_start[timeline.code]))]
     if basis == "offered":
-        carried = last_before(attached, attached["at"] < attached["window_start"]).reset_index()
-        carried["at"] = carried["window_start"]
-        parts.insert(0, carried[columns])
-    # per part, then combined: no copy of a window that can hold tens of millions of rows
-    count = sum(
-        (p.groupby("code").size().reindex(everything, fill_value=0) for p in parts),
-        start=pd.Series(0, index=everything),
-    )
-    if statistic == "min":
-        minimums = [p.groupby("code")["price"].min().reindex(everything) for p in parts]
-        reference = pd.concat(minimums, axis=1).min(axis=1)
+        # the price in force when the window opens: its span reaches the window
+        relevant = spans.end >= window_start
+        since = np.maximum(spans.begin, window_start)
+        with_carried = np.flatnonzero(carried >= 0)
+        count = count + (carried >= 0)
+        parts.insert(
+            0, timeline.frame(carried[with_carried], at=timeline.window_start[with_carried])
+        )
     else:
-        carried_part = parts[0] if basis == "offered" else None
-        reference = _prevailing(parts[-1], carried_part, promos).reindex(everything)
+        # sales only: a span counts from its first sale inside the window
+        entry = spans.first_inside(timeline)
+        relevant = entry <= spans.last
+        since = timeline.at[np.minimum(entry, len(timeline.at) - 1)]
+    if statistic == "min":
+        price = np.where(relevant, spans.price, np.inf)
+        reference = per_code(spans.code, price, np.fmin, timeline.promotions)
+        reference[np.isinf(reference)] = np.nan  # no span reaches the window
+    else:
+        reference = spans.prevailing(timeline, relevant, since)
     basis_used = np.full(len(promos), "window", dtype=object)
     if fallback_last_transaction:
-        last = last_before(attached, before)
-        fill = (count.to_numpy() == 0) & everything.isin(last.index)
-        reference[fill] = last["price"].reindex(everything).to_numpy()[fill]
+        last = timeline.last()
+        fill = (count == 0) & (last >= 0)
+        reference[fill] = timeline.price[last[fill]]
         basis_used[fill] = "last_transaction"
-        parts.append(last.loc[last.index.isin(everything[fill])].reset_index()[columns])
+        parts.append(timeline.frame(last[fill]))
     result = promos.assign(
-        reference=reference.to_numpy(dtype="float64"),
+        reference=reference.astype("float64"),
         basis_used=basis_used,
-        window_count=count.to_numpy(),
+        window_count=count.astype("int64"),
     )
     return result, parts
+
+
+def _of_codes(part: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """The rows of ``part`` whose code is in ``codes``: by binary search when the part is
+    ordered by code (the window parts are), else by a membership mask."""
+    code = part["code"].to_numpy()
+    codes = np.unique(codes)
+    if not len(code) or not len(codes):
+        return part.iloc[:0]
+    if bool(np.all(code[1:] >= code[:-1])):
+        low = np.searchsorted(code, codes, side="left")
+        size = np.searchsorted(code, codes, side="right") - low
+        offsets = np.repeat(low - np.cumsum(size) + size, size)
+        return part.iloc[offsets + np.arange(int(size.sum()))]
+    wanted = np.zeros(int(max(code.max(), codes.max())) + 1, dtype=bool)
+    wanted[codes] = True
+    selected: pd.DataFrame = part.loc[wanted[code]]
+    return selected
 
 
 def window_rows(
     parts: list[pd.DataFrame], codes: np.ndarray, limit: int
 ) -> dict[int, list[dict[str, object]]]:
     """Up to ``limit`` window events per promotion in ``codes``, oldest first, as evidence."""
-    part = pd.concat([p.loc[p["code"].isin(codes)] for p in parts], ignore_index=True)
+    part = pd.concat([_of_codes(p, codes) for p in parts], ignore_index=True)
     part = part.sort_values(["code", "at"]).groupby("code").head(limit)
     rows: dict[int, list[dict[str, object]]] = defaultdict(list)
     for code, at, price, file_row in zip(

@@ -19,15 +19,10 @@ from riskkit.comply.templates.base import (
     clean,
     not_applicable,
     records,
+    without_gc,
 )
-from riskkit.comply.templates.price_windows import (
-    attach_promotions,
-    format_times,
-    highest,
-    last_before,
-    reference_prices,
-    window_rows,
-)
+from riskkit.comply.templates.price_spans import promoted_events
+from riskkit.comply.templates.price_windows import format_times, reference_prices, window_rows
 
 __all__ = ["PRICING_TEMPLATES"]
 
@@ -207,17 +202,15 @@ def price_rise_before_promo(ctx: CheckContext[PriceRiseParams]) -> list[Outcome]
         ctx.params.rise_window_days, unit="D"
     )
     promos = promos.reset_index(drop=True)
-    attached = attach_promotions(history[["sku_id", "at", "price", "file_row"]], promos)
-    base = last_before(attached, attached["at"] < attached["window_start"])
-    inside = attached.loc[
-        (attached["at"] >= attached["window_start"]) & (attached["at"] < attached["promo_start"])
-    ]
-    peak = highest(inside)
-    everything = pd.RangeIndex(len(promos))
+    timeline = promoted_events(history[["sku_id", "at", "price", "file_row"]], promos)
+    picked = {
+        "base": timeline.pick(timeline.last_before_window()),
+        "peak": timeline.pick(timeline.spans().highest(timeline)),
+    }
     table = promos[["sku_id", "window_start", "promo_start"]].assign(
         **{
-            f"{column}_{name}": part[column].reindex(everything).to_numpy()
-            for name, part in (("base", base), ("peak", peak))
+            f"{column}_{name}": values[column]
+            for name, values in picked.items()
             for column in ("at", "price", "file_row")
         }
     )
@@ -453,19 +446,19 @@ PRICING_TEMPLATES: list[Template] = [  # type: ignore[type-arg]
     Template(
         "reference_price_window",
         ReferencePriceParams,
-        reference_price_window,
+        without_gc(reference_price_window),
         "Compared price ≤ the min/prevailing transaction/offered price in N days before",
     ),
     Template(
         "price_rise_before_promo",
         PriceRiseParams,
-        price_rise_before_promo,
+        without_gc(price_rise_before_promo),
         "No price rise above a ratio in the N days before a promotion",
     ),
     Template(
         "settled_above_shown",
         SettledPriceParams,
-        settled_above_shown,
+        without_gc(settled_above_shown),
         "Order lines not settled above the price shown at order time",
     ),
     Template(
