@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from riskkit.comply.models import Outcome
 from riskkit.comply.templates.base import CheckContext, clean, not_applicable
-from riskkit.comply.templates.pricing import PriceRiseParams
+from riskkit_policies.checks.pricing import PriceRiseParams
 
 _TIME = "%Y-%m-%d %H:%M:%S"
 

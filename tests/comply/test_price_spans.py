@@ -21,9 +21,9 @@ import pytest
 
 from riskkit.comply.evidence import Evidence
 from riskkit.comply.templates import TEMPLATES, CheckContext
-from riskkit.comply.templates.price_spans import promoted_events
-from riskkit.comply.templates.price_windows import reference_prices, window_rows
-from riskkit.comply.templates.pricing import PriceRiseParams
+from riskkit_policies.checks.price_spans import promoted_events
+from riskkit_policies.checks.price_windows import reference_prices, window_rows
+from riskkit_policies.checks.pricing import PriceRiseParams
 
 PROMO = dt.datetime(2026, 11, 11)
 TIME = "%Y-%m-%d %H:%M:%S"

@@ -21,8 +21,8 @@ from riskkit.comply.templates.base import (
     records,
     without_gc,
 )
-from riskkit.comply.templates.price_spans import promoted_events
-from riskkit.comply.templates.price_windows import format_times, reference_prices, window_rows
+from riskkit_policies.checks.price_spans import promoted_events
+from riskkit_policies.checks.price_windows import format_times, reference_prices, window_rows
 
 __all__ = ["PRICING_TEMPLATES"]
 

@@ -4,7 +4,7 @@ SKUs are matched once by hashing (Arrow on the string buffers) and then carried
 as integer positions into the promotions table, so windows over tens of millions
 of price-history rows need no string merges and no per-SKU loops.  The
 reference price of a window is computed on run-length price spans
-(:mod:`riskkit.comply.templates.price_spans`).
+(:mod:`riskkit_policies.checks.price_spans`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from riskkit.comply.templates.price_spans import (
+from riskkit_policies.checks.price_spans import (
     per_code,
     positions_in,
     promoted_events,
