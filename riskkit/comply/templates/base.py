@@ -23,6 +23,7 @@ __all__ = [
     "not_applicable",
     "records",
     "rows_of",
+    "unknown_value",
 ]
 
 
@@ -100,3 +101,21 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def not_applicable(message: str) -> list[Outcome]:
     return [Outcome(subject="*", status="not_applicable", message=message)]
+
+
+def unknown_value(
+    subject: str, column: str, value: object, domain: str, evidence: dict[str, Any]
+) -> Outcome:
+    """``not_checked``: the evidence holds a value no policy file's wordings know."""
+    text = clean(value)
+    what = (
+        f"{column} is blank"
+        if text is None or str(text).strip() == ""
+        else f"{column} {str(text)!r} is not a wording riskkit knows"
+    )
+    return Outcome(
+        subject=subject,
+        status="not_checked",
+        evidence=evidence,
+        message=f"{what}; add it under wordings.{domain} in a policy file (--policies-dir)",
+    )
