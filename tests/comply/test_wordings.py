@@ -168,6 +168,16 @@ def test_sensitive_consent_reads_chinese_booleans_and_methods(evidence) -> None:
     }
 
 
+def test_an_unknown_sensitive_method_is_not_checked_and_a_blank_one_fails(evidence) -> None:
+    root = evidence(
+        consents=[_consent("u1", "刷脸即同意", sensitive="是"), _consent("u2", "", sensitive="是")]
+    )
+    findings = {f.subject: f for f in run_rule(root, "cn-pipl-art29-sensitive-separate")}
+    assert findings["user:u1 purpose:marketing"].status == "not_checked"
+    assert "'刷脸即同意'" in findings["user:u1 purpose:marketing"].message
+    assert findings["user:u2 purpose:marketing"].status == "fail"
+
+
 def test_policies_dir_adds_wordings_and_rejects_a_conflicting_one(evidence, tmp_path) -> None:
     extra = tmp_path / "policies"
     extra.mkdir()

@@ -115,14 +115,17 @@ def sensitive_separate_consent(ctx: CheckContext[SensitiveParams]) -> list[Outco
         problems = []
         if len(purposes) > 1:
             problems.append(f"one consent covers {len(purposes)} purposes")
-        if method is None and not problems:
+        blank = pd.isna(row["method"]) or str(row["method"]).strip() == ""
+        if method is None and not blank and not problems:
             outcomes.append(
                 unknown_value(
                     subject, "method", row["method"], "consent_method", _consent_evidence(row)
                 )
             )
             continue
-        if method is not None and method not in allowed:
+        if blank:  # no record of an explicit act is no separate consent
+            problems.append("no consent method recorded")
+        elif method is not None and method not in allowed:
             problems.append(f"method {row['method']!r} is not a separate, explicit consent")
         outcomes.append(
             Outcome(
