@@ -13,17 +13,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from riskkit.comply.pages import PageScan, scan_page
 from riskkit.errors import InputError, RiskkitError
 
-__all__ = ["FILE_SPECS", "Evidence", "EvidenceMissing", "FileSpec", "sha256_file"]
+if TYPE_CHECKING:
+    from riskkit.comply.vocabulary import Vocabulary
 
-_TRUE = {"true", "1", "yes", "y", "t", "是"}
-_FALSE = {"false", "0", "no", "n", "f", "否", ""}
+__all__ = ["FILE_SPECS", "Evidence", "EvidenceMissing", "FileSpec", "sha256_file"]
 
 
 class EvidenceMissing(Exception):
@@ -121,8 +121,11 @@ def _first_bad(raw: pd.Series, parsed: pd.Series) -> int | None:
     return None
 
 
-def parse_frame(raw: pd.DataFrame, spec: FileSpec, path: Path) -> pd.DataFrame:
-    """Check the columns of ``raw`` (all strings) and convert them to their kinds."""
+def parse_frame(
+    raw: pd.DataFrame, spec: FileSpec, path: Path, vocabulary: Vocabulary
+) -> pd.DataFrame:
+    """Check the columns of ``raw`` (all strings) and convert them to their kinds
+    (booleans by the vocabulary's ``boolean`` wordings)."""
     frame = raw.copy()
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
@@ -152,17 +155,19 @@ def parse_frame(raw: pd.DataFrame, spec: FileSpec, path: Path) -> pd.DataFrame:
             )
         frame[column] = parsed.astype("float64")
     for column in spec.booleans:
-        text = frame[column].astype("string").fillna("").str.strip().str.lower()
-        unknown = ~text.isin(_TRUE | _FALSE)
+        text = frame[column].astype("string").fillna("").str.strip()
+        flags = vocabulary.booleans(text)
+        unknown = flags.isna()
         if bool(unknown.any()):
             bad = int(unknown.to_numpy().nonzero()[0][0])
             raise InputError(
-                f"not a boolean (true/false): {text.iloc[bad]!r}",
+                f"not a boolean (true/false): {text.iloc[bad]!r}; add its wording under "
+                "wordings.boolean in a policy file (--policies-dir)",
                 file=path,
                 row=bad + 2,
                 column=column,
             )
-        frame[column] = text.isin(_TRUE)
+        frame[column] = flags.astype(bool).to_numpy()
     return frame
 
 
@@ -180,11 +185,22 @@ def _rows_line_up(table: Any, paths: list[Path]) -> bool:
 class Evidence:
     """Lazy, cached access to one evidence folder."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, vocabulary: Vocabulary | None = None) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise InputError("evidence folder does not exist", file=self.root)
         self._cache: dict[str, Any] = {}
+        self._vocabulary = vocabulary
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """How values are written (the shipped policy files' wordings unless given)."""
+        if self._vocabulary is None:
+            # imported here: the loader imports the templates, which import this module
+            from riskkit.comply.loader import builtin_vocabulary
+
+            self._vocabulary = builtin_vocabulary()
+        return self._vocabulary
 
     def preload(self, key: str, frame: pd.DataFrame) -> None:
         """Use an in-memory frame (typed columns) instead of reading ``key``'s file.
@@ -231,7 +247,7 @@ class Evidence:
             )
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
             raise InputError(f"cannot parse CSV: {exc}", file=path) from exc
-        frame = parse_frame(raw, spec, path)
+        frame = parse_frame(raw, spec, path, self.vocabulary)
         if key == "catalog":
             duplicated = frame["sku_id"].duplicated()
             if bool(duplicated.any()):

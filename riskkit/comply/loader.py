@@ -7,6 +7,7 @@ in a shipped file fails the test suite and a typo in a user file exits 2.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import json
 from dataclasses import dataclass
@@ -17,14 +18,18 @@ from pydantic import ValidationError
 
 from riskkit.comply.models import PolicyFile, Rule
 from riskkit.comply.templates import TEMPLATES
+from riskkit.comply.vocabulary import Vocabulary, build_vocabulary
 from riskkit.datafile import describe_validation_error, parse_yaml, read_text, validate, yaml_line
 from riskkit.errors import InputError, UsageError
 
 __all__ = [
     "LoadedRule",
+    "PolicySet",
     "builtin_policy_files",
+    "builtin_vocabulary",
     "load_policies",
     "load_policy_file",
+    "load_policy_set",
     "policy_json_schema",
     "select_rules",
 ]
@@ -80,8 +85,27 @@ def builtin_policy_files() -> list[tuple[str, str]]:
     )
 
 
+@dataclass(frozen=True)
+class PolicySet:
+    """Every loaded rule, and the vocabulary its checks read the evidence with."""
+
+    rules: list[LoadedRule]
+    vocabulary: Vocabulary
+
+
 def load_policies(policies_dir: str | Path | None = None) -> list[LoadedRule]:
     """Every rule: built-in files first, then ``policies_dir/*.yaml``; rule ids must be unique."""
+    return load_policy_set(policies_dir).rules
+
+
+@functools.cache
+def builtin_vocabulary() -> Vocabulary:
+    """The wordings and price-basis labels of the shipped policy files."""
+    return load_policy_set().vocabulary
+
+
+def load_policy_set(policies_dir: str | Path | None = None) -> PolicySet:
+    """Rules and vocabulary of the built-in files, then of ``policies_dir/*.yaml``."""
     sources = builtin_policy_files()
     if policies_dir is not None:
         folder = Path(policies_dir)
@@ -92,9 +116,12 @@ def load_policies(policies_dir: str | Path | None = None) -> list[LoadedRule]:
             for p in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
         ]
     rules: list[LoadedRule] = []
+    files = []
     seen: dict[str, str] = {}
     for name, text in sources:
-        for index, loaded in enumerate(load_policy_file(text, name)[1]):
+        policy, loaded_rules = load_policy_file(text, name)
+        files.append((name, policy, text))
+        for index, loaded in enumerate(loaded_rules):
             if loaded.rule.id in seen:
                 raise InputError(
                     f"rule id {loaded.rule.id!r} is already defined in {seen[loaded.rule.id]}",
@@ -104,7 +131,7 @@ def load_policies(policies_dir: str | Path | None = None) -> list[LoadedRule]:
                 )
             seen[loaded.rule.id] = name
             rules.append(loaded)
-    return rules
+    return PolicySet(rules, build_vocabulary(files))
 
 
 def select_rules(

@@ -13,7 +13,7 @@ from typing import Any
 
 from riskkit.comply.baseline import apply_baseline, load_baseline
 from riskkit.comply.evidence import Evidence, EvidenceMissing
-from riskkit.comply.loader import LoadedRule, load_policies, select_rules
+from riskkit.comply.loader import LoadedRule, load_policy_set, select_rules
 from riskkit.comply.models import SEVERITY_RANK, Finding, Outcome
 from riskkit.comply.templates import TEMPLATES, CheckContext
 from riskkit.comply.waivers import apply_waivers, load_waivers
@@ -186,12 +186,13 @@ def run_compliance(options: RunOptions) -> RunResult:
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     as_of = options.as_of or dt.datetime.now()
-    rules = select_rules(load_policies(options.policies_dir), options.policy, options.jurisdiction)
+    policy_set = load_policy_set(options.policies_dir)
+    rules = select_rules(policy_set.rules, options.policy, options.jurisdiction)
     if options.rule_ids:
         rules = [r for r in rules if r.rule.id in options.rule_ids]
     waivers = load_waivers(options.waivers_file, as_of.date()) if options.waivers_file else []
     previous = load_baseline(options.baseline_file) if options.baseline_file else None
-    evidence = Evidence(options.evidence_dir)
+    evidence = Evidence(options.evidence_dir, policy_set.vocabulary)
     failing_before = {k for k, status in (previous or {}).items() if status in _FAILING}
     findings: list[Finding] = []
     for loaded in rules:

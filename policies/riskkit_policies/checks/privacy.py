@@ -12,7 +12,14 @@ from pydantic import Field
 
 from riskkit.comply.evidence import EvidenceMissing
 from riskkit.comply.models import Outcome
-from riskkit.comply.templates.base import CheckContext, Params, Template, clean, not_applicable
+from riskkit.comply.templates.base import (
+    CheckContext,
+    Params,
+    Template,
+    clean,
+    not_applicable,
+    unknown_value,
+)
 
 __all__ = ["PRIVACY_TEMPLATES"]
 
@@ -56,12 +63,22 @@ def consent_log(ctx: CheckContext[ConsentLogParams]) -> list[Outcome]:
     if consents.empty:
         return not_applicable("no consent recorded on/after the effective date")
     forbidden = {m.lower() for m in ctx.params.forbidden_methods}
+    methods = ctx.evidence.vocabulary.codes("consent_method", consents["method"], forbidden)
     outcomes = []
-    for _, row in consents.iterrows():
+    for (_, row), method in zip(consents.iterrows(), methods, strict=True):
+        subject = f"user:{row['user_id']} purpose:{row['purpose']}"
+        if method is None:
+            outcomes.append(
+                unknown_value(
+                    subject, "method", row["method"], "consent_method", _consent_evidence(row)
+                )
+            )
+            continue
         problems = []
-        method = str(row["method"]).strip().lower()
+        written = str(row["method"]).strip()
         if method in forbidden:
-            problems.append(f"consent by {method!r} is not an affirmative act")
+            shown = method if written.lower() == method else f"{written} ({method})"
+            problems.append(f"consent by {shown!r} is not an affirmative act")
         problems += [
             f"{field} not recorded"
             for field in ctx.params.required_fields
@@ -69,7 +86,7 @@ def consent_log(ctx: CheckContext[ConsentLogParams]) -> list[Outcome]:
         ]
         outcomes.append(
             Outcome(
-                subject=f"user:{row['user_id']} purpose:{row['purpose']}",
+                subject=subject,
                 status="fail" if problems else "pass",
                 evidence=_consent_evidence(row),
                 message="; ".join(problems) if problems else f"consent by {method!r}",
@@ -90,17 +107,29 @@ def sensitive_separate_consent(ctx: CheckContext[SensitiveParams]) -> list[Outco
         return not_applicable("no consent to a sensitive purpose on/after the effective date")
     splitter = re.compile(ctx.params.purpose_separators)
     allowed = {m.lower() for m in ctx.params.allowed_methods}
+    methods = ctx.evidence.vocabulary.codes("consent_method", sensitive["method"], allowed)
     outcomes = []
-    for _, row in sensitive.iterrows():
+    for (_, row), method in zip(sensitive.iterrows(), methods, strict=True):
+        subject = f"user:{row['user_id']} purpose:{row['purpose']}"
         purposes = [p for p in splitter.split(str(row["purpose"])) if p.strip()]
         problems = []
         if len(purposes) > 1:
             problems.append(f"one consent covers {len(purposes)} purposes")
-        if str(row["method"]).strip().lower() not in allowed:
+        blank = pd.isna(row["method"]) or str(row["method"]).strip() == ""
+        if method is None and not blank and not problems:
+            outcomes.append(
+                unknown_value(
+                    subject, "method", row["method"], "consent_method", _consent_evidence(row)
+                )
+            )
+            continue
+        if blank:  # no record of an explicit act is no separate consent
+            problems.append("no consent method recorded")
+        elif method is not None and method not in allowed:
             problems.append(f"method {row['method']!r} is not a separate, explicit consent")
         outcomes.append(
             Outcome(
-                subject=f"user:{row['user_id']} purpose:{row['purpose']}",
+                subject=subject,
                 status="fail" if problems else "pass",
                 evidence=_consent_evidence(row),
                 message="; ".join(problems) if problems else "separate consent for this purpose",
@@ -216,29 +245,36 @@ class CheckboxParams(Params):
     consent_keywords: list[str]
     exempt_keywords: tuple[str, ...] = ()
     require_phrases: dict[str, list[str]] = Field(default_factory=dict)
+    # with page_glob "*": a page without any consent box (a policy text) is no subject
+    skip_pages_without_consent_boxes: bool = False
 
 
 def consent_checkboxes(ctx: CheckContext[CheckboxParams]) -> list[Outcome]:
     """No pre-ticked consent box; optional statements (duration, third parties) present."""
+    params = ctx.params
     pages = {
         n: p
         for n, p in ctx.evidence.pages().items()
-        if fnmatch(n.removeprefix("pages/"), ctx.params.page_glob)
+        if fnmatch(n.removeprefix("pages/"), params.page_glob)
     }
     if not pages:
-        raise EvidenceMissing(f"no saved page matches {ctx.params.page_glob!r}")
+        raise EvidenceMissing(f"no saved page matches {params.page_glob!r}")
     outcomes = []
     for name, page in pages.items():
         problems: list[str] = []
         prechecked = []
+        consent_boxes = 0
         for box in page.checkboxes:
             described = f"{box.name} {box.purpose} {box.label}".lower()
-            if not any(k.lower() in described for k in ctx.params.consent_keywords):
+            if not any(k.lower() in described for k in params.consent_keywords):
                 continue
-            if any(k.lower() in described for k in ctx.params.exempt_keywords):
+            if any(k.lower() in described for k in params.exempt_keywords):
                 continue
+            consent_boxes += 1
             if box.checked:
                 prechecked.append({"line": box.line, "name": box.name, "label": box.label[:120]})
+        if params.skip_pages_without_consent_boxes and not consent_boxes:
+            continue
         if prechecked:
             problems.append(f"{len(prechecked)} consent box(es) pre-ticked")
         statements: dict[str, object] = {}
@@ -261,7 +297,9 @@ def consent_checkboxes(ctx: CheckContext[CheckboxParams]) -> list[Outcome]:
                 else "no pre-ticked consent; required statements present",
             )
         )
-    return outcomes
+    return outcomes or not_applicable(
+        f"no consent checkbox on the {len(pages)} saved page(s) matching {params.page_glob!r}"
+    )
 
 
 PRIVACY_TEMPLATES: list[Template] = [  # type: ignore[type-arg]

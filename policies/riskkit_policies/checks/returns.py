@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import pandas as pd
@@ -16,6 +17,7 @@ from riskkit.comply.templates.base import (
     day,
     not_applicable,
     records,
+    unknown_value,
 )
 
 __all__ = ["RETURN_TEMPLATES", "window_end"]
@@ -42,19 +44,34 @@ def _returns_in_force(ctx: CheckContext[Any]) -> pd.DataFrame:
     return returns.loc[returns["signed_at"].notna() & (returns["signed_at"] >= ctx.effective_ts)]
 
 
-def with_exclusion_reason(ctx: CheckContext[Any], returns: pd.DataFrame) -> pd.DataFrame:
-    """Add ``exclusion_reason``: the catalogue's reason for the SKU, else the return's category."""
+def with_exclusion_reason(
+    ctx: CheckContext[Any], returns: pd.DataFrame, codes: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Add ``exclusion_reason``: the catalogue's reason for the SKU, else the return's
+    category; ``exclusion_code``: the code it is written for (None: none known; ``codes``
+    are a rule's own codes); ``status_code``: the code of ``status``."""
     out = returns.copy()
     reason = out["category"].astype(object)
     try:
         catalog = ctx.evidence.catalog()
     except EvidenceMissing:
         out["exclusion_reason"] = reason
-        return out
-    by_sku = catalog.drop_duplicates("sku_id").set_index("sku_id")["return_exclusion_reason"]
-    mapped = out["sku_id"].map(by_sku).astype(object)
-    out["exclusion_reason"] = mapped.where(mapped.notna(), reason)
+    else:
+        by_sku = catalog.drop_duplicates("sku_id").set_index("sku_id")["return_exclusion_reason"]
+        mapped = out["sku_id"].map(by_sku).astype(object)
+        out["exclusion_reason"] = mapped.where(mapped.notna(), reason)
+    vocabulary = ctx.evidence.vocabulary
+    out["exclusion_code"] = vocabulary.codes("return_exclusion", out["exclusion_reason"], codes)
     return out
+
+
+def with_status_code(
+    ctx: CheckContext[Any], returns: pd.DataFrame, statuses: Iterable[str]
+) -> pd.DataFrame:
+    """Add ``status_code``: the code ``status`` is written for (None: blank or unknown;
+    ``statuses`` are the rule's own codes)."""
+    codes = ctx.evidence.vocabulary.codes("return_status", returns["status"], statuses)
+    return returns.assign(status_code=codes)
 
 
 def _row_evidence(row: pd.Series, columns: list[str]) -> dict[str, object]:
@@ -111,19 +128,23 @@ def withdrawal_window(ctx: CheckContext[WithdrawalWindowParams]) -> list[Outcome
             Outcome(subject="returns.csv", status="not_checked", message=missing.reason)
         )
         return outcomes
-    returns = with_exclusion_reason(ctx, returns)
+    returns = with_exclusion_reason(ctx, returns, params.exempt_categories)
+    returns = with_status_code(ctx, returns, params.rejected_statuses)
     scope = returns.loc[
-        returns["requested_at"].notna()
-        & ~returns["exclusion_reason"].isin(params.exempt_categories)
+        returns["requested_at"].notna() & ~returns["exclusion_code"].isin(params.exempt_categories)
     ].copy()
     scope["window_ends"] = window_end(scope["signed_at"], params.days, params.count_from)
     for _, row in scope.iterrows():
         in_window = bool(row["requested_at"] < row["window_ends"])
-        rejected = str(row["status"]) in params.rejected_statuses
+        rejected = row["status_code"] in params.rejected_statuses
         evidence = _row_evidence(row, ["signed_at", "requested_at", "status", "category"])
         evidence["window_last_day"] = day(row["window_ends"] - pd.Timedelta(days=1))
         evidence["count_from"] = params.count_from
-        if in_window and rejected:
+        if in_window and row["status_code"] is None:
+            outcomes.append(
+                unknown_value(_subject(row), "status", row["status"], "return_status", evidence)
+            )
+        elif in_window and rejected:
             outcomes.append(
                 Outcome(
                     subject=_subject(row),
@@ -155,6 +176,7 @@ class ExclusionParams(Params):
 def return_exclusions(ctx: CheckContext[ExclusionParams]) -> list[Outcome]:
     params = ctx.params
     allowed = set(params.statutory) | set(params.needs_confirmation)
+    vocabulary = ctx.evidence.vocabulary
     outcomes: list[Outcome] = []
     missing: list[str] = []
     try:
@@ -166,19 +188,30 @@ def return_exclusions(ctx: CheckContext[ExclusionParams]) -> list[Outcome]:
             reason = (
                 "" if pd.isna(r["return_exclusion_reason"]) else str(r["return_exclusion_reason"])
             )
+            code = vocabulary.code("return_exclusion", reason, allowed)
             evidence = {
                 "catalog_row": int(r["file_row"]),
                 "title": clean(r["title"]),
                 "category": r["category"],
                 "return_exclusion_reason": reason,
+                "read_as": code,
             }
-            ok = reason in allowed
+            subject = f"sku:{r['sku_id']}"
+            if reason.strip() and code is None:
+                outcomes.append(
+                    unknown_value(
+                        subject, "return_exclusion_reason", reason, "return_exclusion", evidence
+                    )
+                )
+                continue
+            ok = code in allowed
+            written = f"{reason!r}" + (f" ({code})" if code and code != reason else "")
             outcomes.append(
                 Outcome(
-                    subject=f"sku:{r['sku_id']}",
+                    subject=subject,
                     status="pass" if ok else "fail",
                     evidence=evidence,
-                    message=f"excluded as {reason!r}"
+                    message=f"excluded as {written}"
                     + (" (allowed)" if ok else ": not an exclusion the law allows"),
                 )
             )
@@ -187,17 +220,27 @@ def return_exclusions(ctx: CheckContext[ExclusionParams]) -> list[Outcome]:
     except EvidenceMissing as exc:
         missing.append(exc.reason)
     else:
-        returns = with_exclusion_reason(ctx, returns)
+        returns = with_exclusion_reason(ctx, returns, allowed)
+        returns = with_status_code(ctx, returns, params.rejected_statuses)
+        unknown_status = returns["status_code"].isna()
         scope = returns.loc[
-            returns["status"].isin(params.rejected_statuses)
-            & returns["exclusion_reason"].isin(allowed)
+            (returns["status_code"].isin(params.rejected_statuses) | unknown_status)
+            & returns["exclusion_code"].isin(allowed)
         ]
         for _, row in scope.iterrows():
             evidence = _row_evidence(
                 row, ["category", "exclusion_reason", "status", "excluded_confirmed"]
             )
-            needs = row["exclusion_reason"] in params.needs_confirmation
+            needs = row["exclusion_code"] in params.needs_confirmation
             bad = needs and not bool(row["excluded_confirmed"])
+            if row["status_code"] is None:
+                if bad:  # a rejection here would be unlawful: the status decides
+                    outcomes.append(
+                        unknown_value(
+                            _subject(row), "status", row["status"], "return_status", evidence
+                        )
+                    )
+                continue
             outcomes.append(
                 Outcome(
                     subject=_subject(row),
@@ -222,10 +265,10 @@ class RefundDeadlineParams(Params):
 
 def refund_deadline(ctx: CheckContext[RefundDeadlineParams]) -> list[Outcome]:
     params = ctx.params
-    returns = _returns_in_force(ctx)
+    returns = with_status_code(ctx, _returns_in_force(ctx), params.skip_statuses)
     starts = returns[list(params.start_events)]
     scope = returns.loc[
-        starts.notna().all(axis=1) & ~returns["status"].isin(params.skip_statuses)
+        starts.notna().all(axis=1) & ~returns["status_code"].isin(params.skip_statuses)
     ].copy()
     if scope.empty:
         return not_applicable("no return with " + " and ".join(params.start_events))
@@ -236,6 +279,11 @@ def refund_deadline(ctx: CheckContext[RefundDeadlineParams]) -> list[Outcome]:
     for _, row in scope.iterrows():
         evidence = _row_evidence(row, [*params.start_events, "refunded_at", "status"])
         evidence["refund_due_by"] = day(row["deadline"] - pd.Timedelta(days=1))
+        if row["status_code"] is None:  # perhaps rejected: the deadline may not run
+            outcomes.append(
+                unknown_value(_subject(row), "status", row["status"], "return_status", evidence)
+            )
+            continue
         if pd.isna(row["refunded_at"]):
             overdue = as_of >= row["deadline"]
             outcomes.append(
@@ -268,17 +316,28 @@ class RefundParams(Params):
     tolerance: float = 0.005
 
 
-def _refunded(ctx: CheckContext[RefundParams]) -> pd.DataFrame:
-    returns = _returns_in_force(ctx)
-    return returns.loc[returns["status"].isin(ctx.params.refunded_statuses)]
+def _refunded(
+    ctx: CheckContext[RefundParams], needed: list[str], columns: list[str]
+) -> tuple[pd.DataFrame, list[Outcome]]:
+    """Refunded returns with the ``needed`` columns filled, and ``not_checked`` outcomes
+    for those whose status is unknown (they may be refunded)."""
+    statuses = ctx.params.refunded_statuses
+    returns = with_status_code(ctx, _returns_in_force(ctx), statuses)
+    returns = returns.loc[returns[needed].notna().all(axis=1)]
+    unknown = [
+        unknown_value(
+            _subject(row), "status", row["status"], "return_status", _row_evidence(row, columns)
+        )
+        for _, row in returns.loc[returns["status_code"].isna()].iterrows()
+    ]
+    return returns.loc[returns["status_code"].isin(statuses)], unknown
 
 
 def refund_to_original_method(ctx: CheckContext[RefundParams]) -> list[Outcome]:
-    scope = _refunded(ctx)
-    scope = scope.loc[scope["payment_method"].notna() & scope["refund_method"].notna()]
-    if scope.empty:
+    methods = ["payment_method", "refund_method"]
+    scope, outcomes = _refunded(ctx, methods, methods)
+    if scope.empty and not outcomes:
         return not_applicable("no refunded return with payment_method and refund_method")
-    outcomes = []
     for _, row in scope.iterrows():
         same = str(row["payment_method"]).strip() == str(row["refund_method"]).strip()
         outcomes.append(
@@ -295,11 +354,9 @@ def refund_to_original_method(ctx: CheckContext[RefundParams]) -> list[Outcome]:
 
 
 def refund_full_amount(ctx: CheckContext[RefundParams]) -> list[Outcome]:
-    scope = _refunded(ctx)
-    scope = scope.loc[scope["amount_paid"].notna()]
-    if scope.empty:
+    scope, outcomes = _refunded(ctx, ["amount_paid"], ["amount_paid", "refund_amount"])
+    if scope.empty and not outcomes:
         return not_applicable("no refunded return with amount_paid")
-    outcomes = []
     for _, row in scope.iterrows():
         refund = 0.0 if pd.isna(row["refund_amount"]) else float(row["refund_amount"])
         short = refund < float(row["amount_paid"]) - ctx.params.tolerance

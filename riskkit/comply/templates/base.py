@@ -26,6 +26,7 @@ __all__ = [
     "records",
     "rows_of",
     "without_gc",
+    "unknown_value",
 ]
 
 
@@ -127,3 +128,21 @@ def without_gc(
 
 def not_applicable(message: str) -> list[Outcome]:
     return [Outcome(subject="*", status="not_applicable", message=message)]
+
+
+def unknown_value(
+    subject: str, column: str, value: object, domain: str, evidence: dict[str, Any]
+) -> Outcome:
+    """``not_checked``: the evidence holds a value no policy file's wordings know."""
+    text = clean(value)
+    what = (
+        f"{column} is blank"
+        if text is None or str(text).strip() == ""
+        else f"{column} {str(text)!r} is not a wording riskkit knows"
+    )
+    return Outcome(
+        subject=subject,
+        status="not_checked",
+        evidence=evidence,
+        message=f"{what}; add it under wordings.{domain} in a policy file (--policies-dir)",
+    )
