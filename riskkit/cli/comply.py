@@ -154,7 +154,7 @@ def explain_command(rule_id: str, policies_dir: Path | None) -> None:
     import yaml
 
     from riskkit.comply import load_policies
-    from riskkit.comply.templates import TEMPLATES
+    from riskkit.comply.templates import load_templates
 
     found = [r for r in load_policies(policies_dir) if r.rule.id == rule_id]
     if not found:
@@ -166,7 +166,7 @@ def explain_command(rule_id: str, policies_dir: Path | None) -> None:
         f"severity {loaded.rule.severity} · file {loaded.file}"
     )
     click.echo(
-        f"check: {loaded.rule.check.template} — {TEMPLATES[loaded.rule.check.template].description}"
+        f"check: {loaded.rule.check.template} — {load_templates()[loaded.rule.check.template].description}"
     )
     click.echo(
         yaml.safe_dump(

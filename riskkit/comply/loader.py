@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from riskkit.comply.models import PolicyFile, Rule
-from riskkit.comply.templates import TEMPLATES
+from riskkit.comply.templates import load_templates
 from riskkit.comply.vocabulary import Vocabulary, build_vocabulary
 from riskkit.datafile import describe_validation_error, parse_yaml, read_text, validate, yaml_line
 from riskkit.errors import InputError, UsageError
@@ -52,10 +52,10 @@ def load_policy_file(text: str, name: str) -> tuple[PolicyFile, list[LoadedRule]
     policy = validate(PolicyFile, parse_yaml(text, name), name, "policy file", text=text)
     loaded: list[LoadedRule] = []
     for index, rule in enumerate(policy.rules):
-        template = TEMPLATES.get(rule.check.template)
+        template = load_templates().get(rule.check.template)
         if template is None:
             raise InputError(
-                f"unknown check template {rule.check.template!r} (known: {sorted(TEMPLATES)})",
+                f"unknown check template {rule.check.template!r} (known: {sorted(load_templates())})",
                 file=name,
                 row=yaml_line(text, ["rules", index, "check", "template"]),
                 column=f"rules.{index}.check.template",
@@ -154,7 +154,7 @@ def policy_json_schema() -> dict[str, Any]:
     schema = PolicyFile.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://riskkit.dev/schemas/policy.schema.json"
-    templates = sorted(TEMPLATES)
+    templates = sorted(load_templates())
     schema["$defs"]["CheckSpec"]["properties"]["template"]["enum"] = templates
     return schema
 

@@ -15,7 +15,7 @@ from riskkit.comply.baseline import apply_baseline, load_baseline
 from riskkit.comply.evidence import Evidence, EvidenceMissing
 from riskkit.comply.loader import LoadedRule, load_policy_set, select_rules
 from riskkit.comply.models import SEVERITY_RANK, Finding, Outcome
-from riskkit.comply.templates import TEMPLATES, CheckContext
+from riskkit.comply.templates import CheckContext, load_templates
 from riskkit.comply.waivers import apply_waivers, load_waivers
 from riskkit.errors import RiskkitError
 
@@ -113,7 +113,7 @@ def _run_rule(loaded: LoadedRule, evidence: Evidence, as_of: dt.datetime) -> lis
         ]
     context = CheckContext(evidence, loaded.params, rule.source.effective, as_of)
     try:
-        return TEMPLATES[rule.check.template].run(context)
+        return load_templates()[rule.check.template].run(context)
     except EvidenceMissing as missing:
         return [Outcome(subject="*", status="not_checked", message=missing.reason)]
     except RiskkitError:

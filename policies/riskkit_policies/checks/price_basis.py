@@ -25,6 +25,7 @@ from riskkit.comply.templates.base import (
     not_applicable,
     records,
 )
+from riskkit.comply.vocabulary import BasisReading
 from riskkit_policies.checks.price_windows import (
     attach_promotions,
     format_times,
@@ -32,7 +33,6 @@ from riskkit_policies.checks.price_windows import (
     reference_prices,
     window_rows,
 )
-from riskkit.comply.vocabulary import BasisReading
 
 __all__ = ["PRICE_BASIS_TEMPLATES", "basis_events"]
 

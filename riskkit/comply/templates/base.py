@@ -25,8 +25,8 @@ __all__ = [
     "not_applicable",
     "records",
     "rows_of",
-    "without_gc",
     "unknown_value",
+    "without_gc",
 ]
 
 
