@@ -28,13 +28,14 @@ from riskkit.comply.templates.base import (
 from riskkit.comply.vocabulary import BasisReading
 from riskkit_policies.checks.price_windows import (
     attach_promotions,
+    basis_events,
     format_times,
     last_before,
     reference_prices,
     window_rows,
 )
 
-__all__ = ["PRICE_BASIS_TEMPLATES", "basis_events"]
+__all__ = ["PRICE_BASIS_TEMPLATES"]
 
 _EVIDENCE_ROWS = 40
 _TIME = "%Y-%m-%d %H:%M:%S"
@@ -42,26 +43,6 @@ _TIME = "%Y-%m-%d %H:%M:%S"
 
 class StatedBasisParams(Params):
     tolerance: float = 0.005
-
-
-def basis_events(
-    evidence: Evidence, basis: Literal["transaction", "offered"]
-) -> tuple[pd.DataFrame, str]:
-    """(sku_id, at, price, file_row) events of one price basis, and their file name."""
-    if basis == "transaction":
-        orders = evidence.orders()
-        events = orders.loc[orders["unit_price"].notna() & orders["created_at"].notna()]
-        frame = pd.DataFrame(
-            {
-                "sku_id": events["sku_id"].astype(str),
-                "at": events["created_at"],
-                "price": events["unit_price"].astype("float64"),
-                "file_row": events["file_row"],
-            }
-        )
-        return frame, str(orders["_file"].iloc[0]) if len(orders) else "orders"
-    history = evidence.price_history()
-    return history[["sku_id", "at", "price", "file_row"]], "price_history.csv"
 
 
 def _labelled_promotions(ctx: CheckContext[StatedBasisParams]) -> pd.DataFrame:

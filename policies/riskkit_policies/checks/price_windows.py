@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from riskkit.comply.evidence import Evidence
 from riskkit_policies.checks.price_spans import (
     per_code,
     positions_in,
@@ -25,6 +26,7 @@ from riskkit_policies.checks.price_spans import (
 __all__ = [
     "TIME_FORMAT",
     "attach_promotions",
+    "basis_events",
     "format_times",
     "highest",
     "last_before",
@@ -189,3 +191,23 @@ def window_rows(
     ):
         rows[int(code)].append({"file_row": int(file_row), "at": at, "price": float(price)})
     return rows
+
+
+def basis_events(
+    evidence: Evidence, basis: Literal["transaction", "offered"]
+) -> tuple[pd.DataFrame, str]:
+    """(sku_id, at, price, file_row) events of one price basis, and their file name."""
+    if basis == "transaction":
+        orders = evidence.orders()
+        events = orders.loc[orders["unit_price"].notna() & orders["created_at"].notna()]
+        frame = pd.DataFrame(
+            {
+                "sku_id": events["sku_id"].astype(str),
+                "at": events["created_at"],
+                "price": events["unit_price"].astype("float64"),
+                "file_row": events["file_row"],
+            }
+        )
+        return frame, str(orders["_file"].iloc[0]) if len(orders) else "orders"
+    history = evidence.price_history()
+    return history[["sku_id", "at", "price", "file_row"]], "price_history.csv"

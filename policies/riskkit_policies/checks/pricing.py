@@ -22,7 +22,12 @@ from riskkit.comply.templates.base import (
     without_gc,
 )
 from riskkit_policies.checks.price_spans import promoted_events
-from riskkit_policies.checks.price_windows import format_times, reference_prices, window_rows
+from riskkit_policies.checks.price_windows import (
+    basis_events,
+    format_times,
+    reference_prices,
+    window_rows,
+)
 
 __all__ = ["PRICING_TEMPLATES"]
 
@@ -57,20 +62,7 @@ def _promotions(ctx: CheckContext[ReferencePriceParams]) -> pd.DataFrame:
 
 def _events(ctx: CheckContext[ReferencePriceParams]) -> tuple[pd.DataFrame, str]:
     """(sku_id, at, price, file_row) events of the chosen basis, and their file name."""
-    if ctx.params.basis == "transaction":
-        orders = ctx.evidence.orders()
-        events = orders.loc[orders["unit_price"].notna() & orders["created_at"].notna()]
-        frame = pd.DataFrame(
-            {
-                "sku_id": events["sku_id"].astype(str),
-                "at": events["created_at"],
-                "price": events["unit_price"].astype("float64"),
-                "file_row": events["file_row"],
-            }
-        )
-        return frame, str(orders["_file"].iloc[0]) if len(orders) else "orders"
-    history = ctx.evidence.price_history()
-    return history[["sku_id", "at", "price", "file_row"]], "price_history.csv"
+    return basis_events(ctx.evidence, ctx.params.basis)
 
 
 def reference_price_window(ctx: CheckContext[ReferencePriceParams]) -> list[Outcome]:
