@@ -38,7 +38,8 @@ import psutil
 from riskkit.comply.evidence import Evidence
 from riskkit.comply.loader import load_policies
 from riskkit.comply.models import Outcome
-from riskkit.comply.templates import TEMPLATES, CheckContext, pricing
+from riskkit.comply.templates import TEMPLATES, CheckContext
+from riskkit_policies.checks import pricing
 
 RULES = (
     "cn-price-art16-reference-price",
