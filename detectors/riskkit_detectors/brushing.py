@@ -33,8 +33,13 @@ from riskkit_detectors.brushing_features import (
 )
 from riskkit_detectors.brushing_groups import BrushingGroups, score_groups
 from riskkit_detectors.dense_block import find_dense_blocks
-from riskkit_detectors.evidence_bursts import telling_bursts
-from riskkit_detectors.identity import IdentityKey, build_identity_graph, sku_bursts
+from riskkit_detectors.evidence_bursts import burst_regulars, sku_surges, telling_bursts
+from riskkit_detectors.identity import (
+    IdentityKey,
+    build_identity_graph,
+    linked_accounts,
+    sku_bursts,
+)
 from riskkit_detectors.order_view import ItemIndex, build_order_view
 from riskkit_detectors.sections import publish_rings
 
@@ -151,7 +156,9 @@ class BrushingDetector(Detector):
         pairs = pd.DataFrame({"b": line_buyer, "i": item}).drop_duplicates()
         item_degree = np.bincount(pairs["i"].to_numpy(), minlength=len(item_values)).astype(float)
         if n and len(item_values) > 1:
-            repeat_sku = repeat_sku_indicator(line_buyer, item, line_time, line_order, n, DAY)
+            repeat_sku = repeat_sku_indicator(
+                line_buyer, item, line_time, line_order, n, DAY, facts.addresses.codes
+            )
             facts.indicators.append(repeat_sku)
             repeat_key = repeat_links(
                 repeat_sku.hit,
@@ -166,7 +173,20 @@ class BrushingDetector(Detector):
                 keys.append(repeat_key)
 
         several = np.zeros(n_buyers, dtype=bool)
-        burst = sku_bursts(item, line_time, self.burst_hours * 3600.0, self.burst_min_orders, 0.5)
+        shop_code = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))[0]
+        shop_code = shop_code.astype(np.int64)
+        # An item's surge: its orders in some window far beyond its own sales
+        # elsewhere, scaled by its shop's traffic (a shop-wide promotion is none).
+        surge_windows = _doubling_windows(self.burst_hours * 3600.0)
+        burst = sku_surges(
+            item, line_time, shop_code[line_order], surge_windows, self.burst_min_orders
+        )
+        # A burst on an item that otherwise barely sells (most of its sales in
+        # one window) holds few bystanders: its buyers are linked whatever else
+        # links them.  A surge on an item that sells every day holds regulars.
+        lone_burst = (
+            sku_bursts(item, line_time, self.burst_hours * 3600.0, self.burst_min_orders, 0.5) >= 0
+        )
         # An ordinary buyer who happened to buy the SKU during the burst is not
         # linked by it: only burst orders that show a tell-tale sign, or buyers
         # with several orders in the burst, are.
@@ -175,9 +195,16 @@ class BrushingDetector(Detector):
         repeat = burst_orders.drop_duplicates(["b", "o"]).groupby("b")["o"].size()
         several[repeat.index[repeat.to_numpy() >= 2].to_numpy(dtype=np.int64)] = True
         order_telling = facts.telling()
-        shop_code = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))[0]
-        burst = telling_bursts(burst, line_order, order_telling, shop_code.astype(np.int64))
+        burst = telling_bursts(
+            burst, line_order, order_telling, shop_code, item, lone_burst, line_buyer
+        )
         burst = np.where(several[line_buyer] | order_telling[line_order], burst, -1)
+        # Elsewhere a surge links only buyers nothing else links (an honest
+        # regular who paid at once must not carry its household, dormitory or
+        # office into a ring) and whose orders crowd into it.
+        bystander = linked_accounts(n_buyers, keys)[line_buyer]
+        bystander |= burst_regulars(burst, line_buyer, line_order, shop_code)
+        burst = np.where(bystander & ~lone_burst, -1, burst)
         if (burst >= 0).any():
             keys.append(
                 IdentityKey(
@@ -257,3 +284,13 @@ class BrushingDetector(Detector):
             self, view, groups, "Brushing rings", "brushing_section.html", summary, unavailable
         )
         return self
+
+
+def _doubling_windows(longest: float) -> tuple[float, ...]:
+    """Scan windows from 30 minutes, doubling, up to ``longest`` seconds."""
+    windows: list[float] = []
+    window = 1800.0
+    while window < longest:
+        windows.append(window)
+        window *= 2.0
+    return (*windows, longest)

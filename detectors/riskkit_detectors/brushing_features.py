@@ -335,11 +335,14 @@ def repeat_sku_indicator(
     line_order: np.ndarray,
     n_orders: int,
     within_seconds: float,
+    order_address: np.ndarray | None = None,
 ) -> Indicator:
-    """Orders whose buyer ordered the same SKU again, in another order, soon after.
+    """Orders whose buyer ordered the same SKU again, in another order, soon after,
+    to the same address (or where either address is unknown).
 
     A brushing account places the target SKU several times to lift its sales
-    count; an honest buyer who wants more adds to the quantity of one order.
+    count; an honest buyer who wants more adds to the quantity of one order,
+    and a gift sender ships each order to another address.
     """
     hit = np.zeros(n_orders, dtype=bool)
     has_item = item >= 0
@@ -359,6 +362,9 @@ def repeat_sku_indicator(
         o = frame["o"].to_numpy()
         again = (b[1:] == b[:-1]) & (i[1:] == i[:-1]) & (o[1:] != o[:-1])
         again &= (t[1:] - t[:-1]) <= within_seconds
+        if order_address is not None:
+            a = order_address[o]
+            again &= (a[1:] == a[:-1]) | (a[1:] < 0) | (a[:-1] < 0)
         hit[o[1:][again]] = True
         hit[o[:-1][again]] = True
     known_orders = np.zeros(n_orders, dtype=bool)

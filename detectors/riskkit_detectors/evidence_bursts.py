@@ -21,9 +21,18 @@ from riskkit_detectors.evidence import (
     bh_qvalues,
     binom_sf,
     percent,
+    poisson_sf,
 )
 
-__all__ = ["Burst", "burst_line", "densest_windows", "span_text", "telling_bursts"]
+__all__ = [
+    "Burst",
+    "burst_line",
+    "burst_regulars",
+    "densest_windows",
+    "sku_surges",
+    "span_text",
+    "telling_bursts",
+]
 
 
 @dataclass
@@ -135,7 +144,13 @@ def span_text(seconds: float) -> str:
 
 
 def telling_bursts(
-    burst: np.ndarray, line_order: np.ndarray, telling: np.ndarray, shop: np.ndarray
+    burst: np.ndarray,
+    line_order: np.ndarray,
+    telling: np.ndarray,
+    shop: np.ndarray,
+    line_item: np.ndarray,
+    lone_burst: np.ndarray,
+    line_buyer: np.ndarray,
 ) -> np.ndarray:
     """Per line: its burst code when the burst's orders show fake-order signs far
     more often than the shop's orders outside every burst, else -1.
@@ -171,7 +186,157 @@ def telling_bursts(
         (shop_told[shops] + 1.0) / (shop_orders[shops] + 2.0),
         overall,
     )
+    # The burst's own item outside the burst is comparable activity too: a
+    # live stream's buyers pay at once before and after its busiest minutes.
+    codes = per.index.to_numpy(dtype=np.int64)
+    # Other buyers of the item: a ring's own later orders of it are no background.
+    width = int(line_buyer.max()) + 1 if len(line_buyer) else 1
+    burst_pairs = np.unique(burst[inside] * width + line_buyer[inside])
+    own = np.isin(line_item * width + line_buyer, burst_pairs)
+    item_outside = pd.DataFrame({"i": line_item[~own], "o": line_order[~own]}).drop_duplicates()
+    item_outside = item_outside[outside[item_outside["o"].to_numpy()]]
+    item_outside = item_outside[np.isin(item_outside["i"].to_numpy(), codes)]
+    item_stats = (
+        pd.DataFrame(
+            {"i": item_outside["i"].to_numpy(), "t": telling[item_outside["o"].to_numpy()]}
+        )
+        .groupby("i")["t"]
+        .agg(["size", "sum"])
+        .reindex(codes, fill_value=0)
+    )
+    item_rate = (item_stats["sum"].to_numpy(float) + 2.0 * rate) / (
+        item_stats["size"].to_numpy(float) + 2.0
+    )
+    # Only where the item sells beyond its burst: a burst on an item that
+    # otherwise barely sells leaves the item no background of its own.
+    sells_beyond = ~pd.Series(lone_burst[inside]).groupby(burst[inside]).any().reindex(
+        codes
+    ).to_numpy(bool)
+    rate = np.where(sells_beyond, np.maximum(rate, item_rate), rate)
     told = per["told"].to_numpy(dtype=float)
-    p = binom_sf(told - 1.0, per["n"].to_numpy(dtype=float), rate)
-    keep = per.index.to_numpy(dtype=np.int64)[bh_qvalues(p) <= SPEAKS_AT]
+    n = per["n"].to_numpy(dtype=float)
+    p = binom_sf(told - 1.0, n, rate)
+    # Significance is not enough in a big burst: its telling orders are linked,
+    # so most of them must be more than chance would put there.
+    most_beyond_chance = told >= 2.0 * n * rate
+    keep = per.index.to_numpy(dtype=np.int64)[(bh_qvalues(p) <= SPEAKS_AT) & most_beyond_chance]
     return np.where(np.isin(burst, keep), burst, -1)
+
+
+def sku_surges(
+    item: np.ndarray,
+    seconds: np.ndarray,
+    shop: np.ndarray,
+    windows: tuple[float, ...],
+    min_orders: int,
+) -> np.ndarray:
+    """Per line: its item's code when the line falls in that item's surge, else -1.
+
+    An item's surge is, among its busiest windows of each length in
+    ``windows``, the one selling most beyond what the item's own sales
+    elsewhere lead one to expect.  The expectation scales the item's sales
+    outside the window by how much busier its shop is inside the window than
+    outside (the shop's other items only, so one surging item does not raise
+    its own bar): a shop-wide promotion lifts every item and is no surge.
+    The busiest of about ``span / window`` windows is a maximum, so its
+    Poisson tail is multiplied by that count, and by the number of lengths
+    tried; Benjamini-Hochberg over the items.  The shortest window that
+    holds a ring's orders holds the fewest honest orders beside them.
+    """
+    n = len(item)
+    out = np.full(n, -1, dtype=np.int64)
+    usable = (item >= 0) & np.isfinite(seconds)
+    if not usable.any() or not windows:
+        return out
+    idx = np.flatnonzero(usable)
+    order = idx[np.lexsort((seconds[idx], item[idx]))]
+    it, t = item[order], seconds[order]
+    t0 = float(t.min())
+    longest = max(windows)
+    span = float(t.max() - t0) + longest + 1.0
+    key = it.astype(np.float64) * span + (t - t0)
+    line_shop = shop[order]
+    shop_sorted = np.sort(line_shop.astype(np.float64) * span + (t - t0))
+    shop_total = np.bincount(line_shop).astype(float)
+    item_total = np.bincount(it).astype(float)
+    best_p: np.ndarray | None = None
+    for window in windows:
+        end = np.searchsorted(key, key + window, side="right")
+        count = end - np.arange(len(order))
+        best = (
+            pd.DataFrame({"item": it, "count": count}).groupby("item", sort=False)["count"].idxmax()
+        )
+        start_pos = best.to_numpy()
+        items = best.index.to_numpy()
+        k = count[start_pos].astype(float)
+        total = item_total[items]
+        at = line_shop[start_pos] * span + (t[start_pos] - t0)
+        in_shop = np.searchsorted(shop_sorted, at + window, side="right") - np.searchsorted(
+            shop_sorted, at, side="left"
+        )
+        shop_in = in_shop - k
+        shop_out = shop_total[line_shop[start_pos]] - in_shop - (total - k)
+        expected = (total - k + 1.0) * (shop_in + 1.0) / (shop_out + 1.0)
+        tries = len(windows) * max(1.0, (float(t.max()) - t0) / window)
+        p = np.minimum(1.0, tries * poisson_sf(k - 1.0, expected))
+        p = np.where(k >= min_orders, p, 1.0)
+        frame = pd.DataFrame({"p": p, "start": start_pos, "end": end[start_pos]}, index=items)
+        if best_p is None:
+            chosen = frame
+        else:
+            better = frame["p"].to_numpy() < chosen.loc[items, "p"].to_numpy()
+            chosen.loc[items[better]] = frame.loc[items[better]].to_numpy()
+        best_p = chosen["p"].to_numpy()
+    assert best_p is not None
+    surging = bh_qvalues(best_p) <= SPEAKS_AT
+    starts = chosen["start"].to_numpy(dtype=np.int64)[surging]
+    stops = chosen["end"].to_numpy(dtype=np.int64)[surging]
+    if len(starts):
+        marks = np.zeros(len(order) + 1, dtype=np.int64)
+        np.add.at(marks, starts, 1)
+        np.add.at(marks, stops, -1)
+        inside = np.cumsum(marks[:-1]) > 0
+        out[order[inside]] = it[inside]
+    return out
+
+
+def burst_regulars(
+    burst: np.ndarray, line_buyer: np.ndarray, line_order: np.ndarray, shop: np.ndarray
+) -> np.ndarray:
+    """Per line: True where its buyer has orders at the burst's shop outside the
+    burst, and the burst holds no more of them than chance puts there.
+
+    A regular who places thirty orders at a shop lands one in a ring's burst
+    by chance; a ring account's orders crowd into it.  The null: each of the
+    buyer's orders at the shop falls in the burst at the rate the shop's
+    orders do (binomial tail; the line is a regular's above ``SPEAKS_AT``).
+    """
+    regular = np.zeros(len(burst), dtype=bool)
+    inside = burst >= 0
+    if not inside.any():
+        return regular
+    order_shop = shop[line_order]
+    pairs = pd.DataFrame(
+        {"b": line_buyer[inside], "k": burst[inside], "o": line_order[inside]}
+    ).drop_duplicates()
+    burst_orders = pairs.drop_duplicates(["k", "o"]).groupby("k").size()
+    kept = pairs.groupby(["b", "k"]).size().rename("in_burst").reset_index()
+    first_line = pd.Series(np.flatnonzero(inside)).groupby(burst[inside]).first()
+    kept["shop"] = order_shop[first_line.reindex(kept["k"]).to_numpy()]
+    orders = pd.DataFrame({"b": line_buyer, "o": line_order, "s": order_shop}).drop_duplicates()
+    shop_orders = np.bincount(orders["s"].to_numpy(), minlength=int(shop.max()) + 1)
+    at_shop = orders.groupby(["b", "s"]).size()
+    n = at_shop.reindex(pd.MultiIndex.from_arrays([kept["b"], kept["shop"]])).to_numpy(float)
+    rate = burst_orders.reindex(kept["k"]).to_numpy(float) / np.maximum(
+        shop_orders[kept["shop"].to_numpy()], 1
+    )
+    in_burst = kept["in_burst"].to_numpy(float)
+    p = binom_sf(in_burst - 1.0, n, rate)
+    # An account with no orders at the shop beside the burst has no history
+    # to be a regular by.
+    chance = kept[(p > SPEAKS_AT) & (n > in_burst)]
+    if len(chance):
+        hit = pd.MultiIndex.from_arrays([chance["b"], chance["k"]])
+        lines = pd.MultiIndex.from_arrays([line_buyer, burst])
+        regular = np.asarray(lines.isin(hit), dtype=bool) & inside
+    return regular

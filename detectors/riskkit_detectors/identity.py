@@ -36,6 +36,7 @@ __all__ = [
     "is_drop_point",
     "is_drop_point_key",
     "is_virtual_key",
+    "linked_accounts",
     "normalise_address",
     "normalise_phone",
     "phone_key",
@@ -229,6 +230,29 @@ class IdentityGraph:
     buyer_degree: np.ndarray
 
 
+def _linking_values(key: IdentityKey) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A key's distinct (buyer, value) pairs, accounts per value, and which values link."""
+    present = key.codes >= 0
+    pair = pd.DataFrame({"b": key.buyers[present], "v": key.codes[present]}).drop_duplicates()
+    accounts = np.bincount(pair["v"].to_numpy(), minlength=len(key.values)).astype(np.int64)
+    linking = (accounts >= max(key.min_accounts, 2)) & (accounts <= key.max_accounts)
+    if key.min_orders_per_account > 0:
+        uses = np.bincount(key.codes[present], minlength=len(accounts))
+        linking &= uses >= key.min_orders_per_account * np.maximum(accounts, 1)
+    return pair, accounts, linking
+
+
+def linked_accounts(n_buyers: int, keys: list[IdentityKey]) -> np.ndarray:
+    """Per buyer: some value of these keys links it to another account."""
+    linked = np.zeros(n_buyers, dtype=bool)
+    for key in keys:
+        if not (key.codes >= 0).any():
+            continue
+        pair, _, linking = _linking_values(key)
+        linked[pair["b"].to_numpy()[linking[pair["v"].to_numpy()]]] = True
+    return linked
+
+
 def build_identity_graph(n_buyers: int, keys: list[IdentityKey]) -> IdentityGraph:
     """Connect buyers through shared values (vectorised; scipy connected_components)."""
     rows: list[np.ndarray] = []
@@ -242,13 +266,8 @@ def build_identity_graph(n_buyers: int, keys: list[IdentityKey]) -> IdentityGrap
         if not present.any():
             value_accounts[key.kind] = np.zeros(len(key.values), dtype=np.int64)
             continue
-        pair = pd.DataFrame({"b": key.buyers[present], "v": key.codes[present]}).drop_duplicates()
-        accounts = np.bincount(pair["v"].to_numpy(), minlength=len(key.values)).astype(np.int64)
+        pair, accounts, linking = _linking_values(key)
         value_accounts[key.kind] = accounts
-        linking = (accounts >= max(key.min_accounts, 2)) & (accounts <= key.max_accounts)
-        if key.min_orders_per_account > 0:
-            uses = np.bincount(key.codes[present], minlength=len(accounts))
-            linking &= uses >= key.min_orders_per_account * np.maximum(accounts, 1)
         use = pair[linking[pair["v"].to_numpy()]]
         # A home address or router shared by a household says nothing about
         # membership of a ring: only larger sharing counts toward the degree.

@@ -67,6 +67,33 @@ def two_sign_ring() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def one_sku_buyers(
+    prefix: str,
+    created: list[pd.Timestamp],
+    sku: str,
+    addresses: list[str],
+    waybill_prefix: str,
+    amount: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """One order each of one SKU by accounts sharing nothing (own phone, address, waybill)."""
+    n = len(created)
+    return pd.DataFrame(
+        {
+            "order_id": [f"{prefix.upper()}{i}" for i in range(n)],
+            "buyer_id": [f"{prefix}{i}" for i in range(n)],
+            "created_at": created,
+            "shop_id": "S1",
+            "sku_id": sku,
+            "ship_phone": [f"17{int(v):09d}" for v in rng.integers(10**8, 10**9 - 1, n)],
+            "ship_address": addresses,
+            "carrier": "中通快递",
+            "tracking_no": [f"{waybill_prefix}{int(v):08d}" for v in rng.choice(10**8, n, False)],
+            "amount_paid": amount,
+        }
+    )
+
+
 def _flagged(detector: BrushingDetector) -> pd.Series:
     scores = detector.result_.tables["scores.csv"].set_index("order_id")
     return scores["flagged"].eq("true")
@@ -148,22 +175,17 @@ def test_a_flash_sale_whose_buyers_pay_as_the_shop_usually_does_links_no_one() -
     """A live-stream drop: 150 buyers take one SKU within two hours, a fifth of
     them paying at once, as a fifth of the shop's other buyers do."""
     rng = np.random.default_rng(11)
-    drop = pd.DataFrame(
-        {
-            "order_id": [f"L{i}" for i in range(150)],
-            "buyer_id": [f"l{i}" for i in range(150)],
-            "created_at": [
-                START + pd.Timedelta(days=12, seconds=int(s))
-                for s in np.sort(rng.integers(0, 7200, 150))
-            ],
-            "shop_id": "S1",
-            "sku_id": "SKU-LIVE",
-            "ship_phone": [f"17{int(v):09d}" for v in rng.integers(10**8, 10**9 - 1, 150)],
-            "ship_address": [f"武汉市洪山区珞喻路{i}号{i % 9}栋{i}室" for i in range(150)],
-            "carrier": "中通快递",
-            "tracking_no": [f"8842{int(v):08d}" for v in rng.choice(10**8, 150, False)],
-            "amount_paid": 39.9,
-        }
+    created = [
+        START + pd.Timedelta(days=12, seconds=int(s)) for s in np.sort(rng.integers(0, 7200, 150))
+    ]
+    drop = one_sku_buyers(
+        "l",
+        created,
+        "SKU-LIVE",
+        [f"武汉市洪山区珞喻路{i}号{i % 9}栋{i}室" for i in range(150)],
+        "8842",
+        39.9,
+        rng,
     )
     drop["paid_at"] = drop["created_at"] + pd.to_timedelta(rng.integers(20, 600, 150), unit="s")
     orders = _instant_payers(pd.concat([honest_shop(), drop], ignore_index=True), 0.2, seed=7)
