@@ -259,15 +259,15 @@ def sku_surges(
     shop_sorted = np.sort(line_shop.astype(np.float64) * span + (t - t0))
     shop_total = np.bincount(line_shop).astype(float)
     item_total = np.bincount(it).astype(float)
+    segment = np.flatnonzero(np.r_[True, it[1:] != it[:-1]])
     best_p: np.ndarray | None = None
     for window in windows:
         end = np.searchsorted(key, key + window, side="right")
         count = end - np.arange(len(order))
-        best = (
-            pd.DataFrame({"item": it, "count": count}).groupby("item", sort=False)["count"].idxmax()
-        )
-        start_pos = best.to_numpy()
-        items = best.index.to_numpy()
+        # First position of each item's largest count: one composite key per line.
+        rank = count.astype(np.int64) * len(order) + (len(order) - 1 - np.arange(len(order)))
+        start_pos = len(order) - 1 - np.maximum.reduceat(rank, segment) % len(order)
+        items = it[segment]
         k = count[start_pos].astype(float)
         total = item_total[items]
         at = line_shop[start_pos] * span + (t[start_pos] - t0)
@@ -315,6 +315,34 @@ def burst_regulars(
     inside = burst >= 0
     if not inside.any():
         return regular
+    n_orders = int(line_order.max()) + 1
+    n_bursts = int(burst.max()) + 1
+    n_shops = int(shop.max()) + 1
+    order_buyer = np.full(n_orders, -1, dtype=np.int64)
+    order_buyer[line_order] = line_buyer
+    present = order_buyer >= 0
+    shop_orders = np.bincount(shop[present], minlength=n_shops)
+    # Orders per (buyer, shop), looked up by a sorted int64 key.
+    buyer_shop, at_shop = np.unique(
+        order_buyer[present] * n_shops + shop[present], return_counts=True
+    )
+    burst_order = np.unique(burst[inside] * n_orders + line_order[inside])
+    k, o = burst_order // n_orders, burst_order % n_orders
+    per_burst = np.bincount(k, minlength=n_bursts)
+    shop_of_burst = np.zeros(n_bursts, dtype=np.int64)
+    shop_of_burst[k] = shop[o]
+    pair, in_burst = np.unique(order_buyer[o] * n_bursts + k, return_counts=True)
+    b, kk = pair // n_bursts, pair % n_bursts
+    s_of = shop_of_burst[kk]
+    n = at_shop[np.searchsorted(buyer_shop, b * n_shops + s_of)].astype(float)
+    rate = per_burst[kk] / np.maximum(shop_orders[s_of], 1)
+    p = binom_sf(in_burst - 1.0, n, rate)
+    # An account with no orders at the shop beside the burst has no history
+    # to be a regular by.
+    chance = pair[(p > SPEAKS_AT) & (n > in_burst)]
+    if len(chance):
+        regular = inside & np.isin(line_buyer * n_bursts + np.maximum(burst, 0), chance)
+    return regular
     order_shop = shop[line_order]
     pairs = pd.DataFrame(
         {"b": line_buyer[inside], "k": burst[inside], "o": line_order[inside]}
