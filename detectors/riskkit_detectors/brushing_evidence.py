@@ -234,7 +234,16 @@ def brushing_lines(
         names = {int(i): str(item_values[int(i)]) for i in np.unique(item)}
         household = households(keys.get("address"), n_buyers)
         lines.append(
-            sku_line("sku", comp_of_buyer, buyer[line_order], item, names, n_groups, household)
+            sku_line(
+                "sku",
+                comp_of_buyer,
+                buyer[line_order],
+                item,
+                names,
+                n_groups,
+                household,
+                trials_are_accounts=True,
+            )
         )
     return lines
 

@@ -327,13 +327,18 @@ def sku_line(
     item_name: Mapping[int, str] | None,
     n_groups: int,
     household: np.ndarray | None = None,
+    trials_are_accounts: bool = False,
 ) -> Line:
     """Households of a group buying one SKU, against other accounts' share buying it.
 
     A household is the accounts at one address (``household`` per buyer;
     each account is its own without one): a family buys the same things, so
     only separate addresses buying one SKU count as independent buyers.
-    Bonferroni over the distinct SKUs the group bought.
+    With ``trials_are_accounts`` the chance is taken over the group's
+    accounts, not its households (Poisson, mean = accounts x rate): an
+    office of twenty-six accounts at one reception buys twenty-six accounts'
+    worth of SKUs, and counting it as one trial would make two households
+    sharing a SKU look rare.  Bonferroni over the distinct SKUs the group bought.
     """
     n_accounts = len(comp_of_buyer)
     unit = np.arange(n_accounts) if household is None else household
@@ -356,11 +361,12 @@ def sku_line(
     others = (per["all"] - per["x"]).to_numpy(dtype=float)
     rate = (others + 1.0) / (n_accounts - group_accounts[codes] + 1.0)
     households_buying = per["h"].to_numpy()
-    per["p"] = np.where(
-        households_buying >= RING_ACCOUNTS,
-        binom_sf(households_buying - 1, group_units[codes], rate),
-        1.0,
+    tail = (
+        poisson_sf(households_buying - 1, rate * group_accounts[codes])
+        if trials_are_accounts
+        else binom_sf(households_buying - 1, group_units[codes], rate)
     )
+    per["p"] = np.where(households_buying >= RING_ACCOUNTS, tail, 1.0)
     per["rate"] = rate
     n_items = per.groupby("c").size()
     best = per.sort_values("p").drop_duplicates("c").set_index("c")

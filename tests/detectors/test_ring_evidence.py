@@ -191,3 +191,45 @@ def test_a_flash_sale_whose_buyers_pay_as_the_shop_usually_does_links_no_one() -
     orders = _instant_payers(pd.concat([honest_shop(), drop], ignore_index=True), 0.2, seed=7)
     detector = BrushingDetector().fit(orders)
     assert not _flagged(detector).any()
+
+
+def _busy_office() -> pd.DataFrame:
+    """Twenty-six colleagues order about seven times each to the reception desk
+    from the company's block of numbers, each choosing among the 3,000 SKUs of
+    the shop's wholesale range; a former colleague at home keeps a number in
+    the block.  She and one colleague happen to buy the same SKU."""
+    rng = np.random.default_rng(17)
+    orders = honest_shop()
+    rows = []
+    for i in range(26):
+        for k in range(7):
+            created = START + pd.Timedelta(minutes=int(rng.integers(0, 20 * 1440)))
+            rows.append(
+                {
+                    "order_id": f"O{i}-{k}",
+                    "buyer_id": f"o{i}",
+                    "created_at": created,
+                    "paid_at": created + pd.Timedelta(seconds=int(rng.integers(20, 900))),
+                    "shop_id": "S1",
+                    "sku_id": f"SKU-W{int(rng.integers(0, 3000)):04d}",
+                    "ship_phone": f"1865710{4000 + 7 * i:04d}",
+                    "ship_address": "深圳市南山区科技园科苑路15号科兴科学园A栋前台",
+                    "carrier": "中通快递",
+                    "tracking_no": f"3321{int(rng.integers(0, 10**8)):08d}",
+                    "amount_paid": float(rng.integers(30, 300)),
+                }
+            )
+    office = pd.DataFrame(rows)
+    home = office.iloc[[0]].assign(
+        order_id="X0",
+        buyer_id="former",
+        ship_phone="18657104190",
+        ship_address="深圳市福田区莲花路2008号5栋3单元1201室",
+        tracking_no="332199999999",
+    )
+    return pd.concat([orders, office, home], ignore_index=True)
+
+
+def test_a_busy_office_whose_two_households_share_a_sku_is_not_a_ring() -> None:
+    detector = BrushingDetector().fit(_busy_office())
+    assert not _flagged(detector).any()
