@@ -46,7 +46,7 @@ from riskkit_detectors.drift_partitions import (
     scan_lines,
 )
 from riskkit_detectors.drift_results import Scope, WindowOutcome, assemble_result, traffic_severity
-from riskkit_detectors.drift_stats import robust_reference
+from riskkit_detectors.drift_stats import robust_reference, settled_rows
 from riskkit_detectors.drift_windows import (
     OrderLines,
     WindowedOrders,
@@ -441,7 +441,11 @@ class TrafficDriftDetector(PartitionedDetector):
             elif len(feature.labels) == 2:
                 test = check_categorical(feature, robust_reference(ref_counts), cur, thresholds)
             else:
-                test = check_categorical(feature, ref_counts.sum(axis=0), cur, thresholds)
+                settled = settled_rows(ref_counts, thresholds.psi)
+                if int(settled.sum()) < MIN_REFERENCE_WINDOWS:
+                    continue  # the reference windows disagree: nothing settled to compare with
+                pooled = ref_counts[settled].sum(axis=0)
+                test = check_categorical(feature, pooled, cur, thresholds)
             if test is not None:
                 tests.append(test)
         return tests

@@ -329,3 +329,29 @@ def test_late_orders_of_a_sku_promotion_are_set_aside_through_its_aftermath(
     assert alarms(declared).empty
     note = windows.loc[windows["window_start"] == day_31, "annotation"].iloc[0]
     assert "500 orders of declared SKU promotions set aside" in note
+
+
+def test_a_night_of_bots_during_warm_up_does_not_poison_later_references() -> None:
+    """The first days are warm-up (too few earlier days to test), so a night of
+    bot traffic on the second day enters the reference untested.  A reference
+    window that would itself drift against the other reference windows is left
+    out: the ordinary days after it are not read as "night orders dropped"."""
+    orders = one_shop(days=28)
+    rng = np.random.default_rng(9)
+    n = 300
+    bots = pd.DataFrame(
+        {
+            "order_id": [f"BOT-{i}" for i in range(n)],
+            "buyer_id": [f"X{i}" for i in range(n)],
+            "created_at": START
+            + pd.Timedelta(days=1, hours=1)
+            + pd.to_timedelta(rng.integers(0, 4 * 3600, n), unit="s"),
+            "channel": rng.choice(CHANNELS, n, p=CHANNEL_SHARES),
+            "unit_price": np.round(rng.lognormal(4.0, 0.6, n), 2),
+            "quantity": 1,
+        }
+    )
+    detector = TrafficDriftDetector(by_shop=False).fit(pd.concat([orders, bots]))
+    windows = detector.result_.tables["windows.csv"]
+    assert windows.loc[1, "annotation"].startswith("warm-up")
+    assert alarms(detector).empty
