@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from riskkit_detectors.drift_control import (
+    NullStatistic,
+    categorical_statistic,
+    volume_statistic,
+    wasserstein_statistic,
+)
 from riskkit_detectors.drift_stats import (
+    effective_size,
     histogram_ks,
     histogram_quantile,
     histogram_wasserstein,
@@ -51,6 +58,10 @@ class FeatureTest:
     drifted: bool
     top_movers: str
     extra: dict[str, float]
+    # the statistic on its null scale, for the false-discovery control
+    null: NullStatistic | None = None
+    # the effect size that matters (the option's threshold, without noise floors)
+    material: float = math.nan
 
     @property
     def score(self) -> float:
@@ -145,7 +156,10 @@ def check_categorical(
             "jensen_shannon": jensen_shannon(ref[present], cur[present]) if drifted else math.nan,
             "n_reference": n_ref,
             "n": n_cur,
+            "categories": float(present.sum()),
         },
+        null=categorical_statistic(ref[present], cur[present]),
+        material=thresholds.psi,
     )
 
 
@@ -189,6 +203,8 @@ def check_numeric(
         drifted=drifted,
         top_movers=movers,
         extra={"ks": ks, "ks_p_value": ks_p, "n_reference": n_ref, "n": n_cur},
+        null=wasserstein_statistic(value, effective_size(n_ref, n_cur)),
+        material=thresholds.wasserstein,
     )
 
 
@@ -226,5 +242,12 @@ def check_volume(
         threshold=limit,
         drifted=drifted,
         top_movers=movers,
-        extra={"expected": expected, "robust_z": z, "z_threshold": thresholds.volume_z},
+        extra={
+            "expected": expected,
+            "robust_z": z,
+            "z_threshold": thresholds.volume_z,
+            "n_reference": float(len(counts)),
+        },
+        null=volume_statistic(orders, expected, len(counts)),
+        material=limit,
     )

@@ -46,6 +46,13 @@ FINDING_COLUMNS = [
 ]
 
 
+def _reported(key: str, value: float) -> float:
+    # p- and q-values are read on a log scale: keep significant digits, not decimals
+    if key in ("p_value", "q_value", "ks_p_value"):
+        return float(f"{float(value):.3g}")
+    return round(float(value), 6)
+
+
 def traffic_severity(score: float) -> str:
     """Severity of a drifted feature from its value relative to the threshold."""
     if score >= 3.0:
@@ -125,7 +132,7 @@ def assemble_result(window: str, reference_windows: int, scopes: list[Scope]) ->
                         "window_start": start.isoformat(),
                         "window_end": end.isoformat(),
                         "score": round(test.score, 4),
-                        **{k: round(float(v), 6) for k, v in test.extra.items()},
+                        **{k: _reported(k, v) for k, v in test.extra.items()},
                         "reasons": [f"{where}{test.feature} moved: {test.top_movers}"],
                     }
                 )

@@ -33,6 +33,7 @@ __all__ = [
     "psi",
     "psi_noise_floor",
     "robust_reference",
+    "settled_rows",
     "small_median",
     "smoothed_shares",
     "wasserstein_noise_floor",
@@ -209,3 +210,34 @@ def robust_reference(counts: np.ndarray) -> np.ndarray:
     second = small_median((counts[used, 1] / totals[used]).tolist())
     total = float(totals.sum())
     return np.array([(1.0 - second) * total, second * total])
+
+
+def settled_rows(counts: np.ndarray, psi_threshold: float) -> np.ndarray:
+    """Which reference windows agree with the others: a mask over the rows of
+    ``counts[window, category]``.
+
+    Each window is compared with the pool of the other reference windows by
+    the same rule that makes a window drifted (PSI at or beyond
+    ``max(psi_threshold, psi_noise_floor)``); windows that would have drifted
+    against the rest are no reference.  This catches a window that was
+    admitted untested (a night of bot traffic during warm-up) before it
+    poisons every later comparison; two windows that disagree with each
+    other both fail, leaving no settled reference at all.
+    """
+    counts = np.asarray(counts, dtype=float)
+    present = counts.sum(axis=0) > 0
+    k = int(present.sum())
+    keep = np.ones(counts.shape[0], dtype=bool)
+    if k < 2 or counts.shape[0] < 2:
+        return keep
+    rows = counts[:, present]
+    others = rows.sum(axis=0)[None, :] - rows
+    n_row, n_other = rows.sum(axis=1), others.sum(axis=1)
+    own = (rows + _SMOOTHING) / (n_row[:, None] + _SMOOTHING * k)
+    rest = (others + _SMOOTHING) / (n_other[:, None] + _SMOOTHING * k)
+    value = np.sum((own - rest) * np.log(own / rest), axis=1)
+    used = (n_row > 0) & (n_other > 0)
+    n_eff = np.where(used, n_row * n_other / np.maximum(n_row + n_other, 1.0), 0.0)
+    floor = np.where(used, _chi2_quantile(k - 1) / np.maximum(n_eff, 1e-12), np.inf)
+    keep &= ~(used & (value >= np.maximum(psi_threshold, floor)))
+    return keep

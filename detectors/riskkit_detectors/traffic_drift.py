@@ -37,6 +37,7 @@ from riskkit_detectors.drift_checks import (
     check_numeric,
     check_volume,
 )
+from riskkit_detectors.drift_control import control_false_discoveries
 from riskkit_detectors.drift_features import parse_window, timestamps
 from riskkit_detectors.drift_partitions import (
     DriftScan,
@@ -45,7 +46,7 @@ from riskkit_detectors.drift_partitions import (
     scan_lines,
 )
 from riskkit_detectors.drift_results import Scope, WindowOutcome, assemble_result, traffic_severity
-from riskkit_detectors.drift_stats import robust_reference
+from riskkit_detectors.drift_stats import robust_reference, settled_rows
 from riskkit_detectors.drift_windows import (
     OrderLines,
     WindowedOrders,
@@ -99,6 +100,11 @@ class TrafficDriftDetector(PartitionedDetector):
         also the average orders per window a shop needs for a scope of its own.
     by_shop : bool
         Test every busy shop on its own as well as the whole marketplace.
+    fdr : float
+        False discovery rate: an alarm also needs a Benjamini-Hochberg
+        q-value at most this over every scope x feature x window tested, and
+        an effect beyond its threshold once sampling noise is taken out
+        (:mod:`riskkit_detectors.drift_control`).
 
     Attributes
     ----------
@@ -139,6 +145,13 @@ class TrafficDriftDetector(PartitionedDetector):
             True,
             "Also test every shop with enough orders on its own (scope = shop id).",
         ),
+        DetectorOption(
+            "fdr",
+            float,
+            0.05,
+            "False discovery rate over every scope x feature x window.",
+            flag="--fdr",
+        ),
     )
 
     def __init__(
@@ -151,6 +164,7 @@ class TrafficDriftDetector(PartitionedDetector):
         volume_ratio: float = 0.5,
         min_orders: int = 50,
         by_shop: bool = True,
+        fdr: float = 0.05,
     ) -> None:
         self.window = window
         self.reference_windows = reference_windows
@@ -160,6 +174,7 @@ class TrafficDriftDetector(PartitionedDetector):
         self.volume_ratio = volume_ratio
         self.min_orders = min_orders
         self.by_shop = by_shop
+        self.fdr = fdr
 
     def _season(self, start: pd.Timestamp, window: pd.Timedelta) -> str:
         day = pd.Timedelta(days=1)
@@ -175,6 +190,8 @@ class TrafficDriftDetector(PartitionedDetector):
 
         if self.reference_windows < 1:
             raise UsageError("--reference must be at least 1 window")
+        if not 0.0 < self.fdr <= 1.0:
+            raise UsageError("--fdr must be above 0 and at most 1")
         for column in ("order_id", "buyer_id", "created_at"):
             if column not in orders.columns:
                 raise InputError(f"the order frame has no {column!r} column", column=column)
@@ -225,16 +242,40 @@ class TrafficDriftDetector(PartitionedDetector):
             for scope in ["all", *plan.shops]:
                 binned = merge_windowed([summary[scope] for summary in summaries])
                 scopes.append(Scope(scope, binned, self._evaluate(binned, calendar, thresholds)))
+        self._control(scopes)
         self.result_ = assemble_result(self.window, self.reference_windows, scopes)
         self.windows_ = self.result_.tables["windows.csv"]
         return self
+
+    def _control(self, scopes: list[Scope]) -> None:
+        """Benjamini-Hochberg over every test of the run: an alarm also needs q <= fdr."""
+        control_false_discoveries(
+            ((scope.name, (outcome.tests for outcome in scope.outcomes)) for scope in scopes),
+            self.fdr,
+        )
+        for scope in scopes:
+            for outcome in scope.outcomes:
+                if outcome.drifted and not any(t.drifted for t in outcome.tests):
+                    outcome.drifted = False
+                    held = [t for t in outcome.tests if t.extra.get("held_back")]
+                    note = (
+                        "moved within the run's noise ("
+                        + ", ".join(f"{t.feature} q={t.extra['q_value']:.2g}" for t in held)
+                        + f" > fdr {self.fdr:g}): not alarmed"
+                    )
+                    outcome.annotation = "; ".join(filter(None, [outcome.annotation, note]))
 
     def _set_aside(
         self, calendar: PromotionCalendar, orders: pd.DataFrame, created: pd.Series
     ) -> np.ndarray:
         """Lines of declared SKU promotions (a flash sale on a few SKUs): expected
-        traffic that is set aside instead of excusing the whole window."""
-        promotions = [p for p in calendar.promotions if p.skus and p.kind in SPIKE_KINDS]
+        traffic that is set aside instead of excusing the whole window, through
+        the promotion's aftermath when one is declared (late orders of its SKUs)."""
+        promotions = [
+            p.model_copy(update={"end": p.aftermath_end})
+            for p in calendar.promotions
+            if p.skus and p.kind in SPIKE_KINDS
+        ]
         if not promotions or "sku_id" not in orders.columns:
             return np.zeros(len(orders), dtype=bool)
         sku_only = PromotionCalendar(promotions=tuple(promotions))
@@ -400,7 +441,11 @@ class TrafficDriftDetector(PartitionedDetector):
             elif len(feature.labels) == 2:
                 test = check_categorical(feature, robust_reference(ref_counts), cur, thresholds)
             else:
-                test = check_categorical(feature, ref_counts.sum(axis=0), cur, thresholds)
+                settled = settled_rows(ref_counts, thresholds.psi)
+                if int(settled.sum()) < MIN_REFERENCE_WINDOWS:
+                    continue  # the reference windows disagree: nothing settled to compare with
+                pooled = ref_counts[settled].sum(axis=0)
+                test = check_categorical(feature, pooled, cur, thresholds)
             if test is not None:
                 tests.append(test)
         return tests
