@@ -3,6 +3,8 @@ signs is found; honest look-alikes whose signs are common in the export are not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -12,28 +14,46 @@ from riskkit_detectors.evidence import Line, bh_qvalues, combine_families, score
 START = pd.Timestamp("2026-10-01 08:00")
 
 
+def _ordinary_order(
+    rng: np.random.Generator,
+    order_id: str,
+    buyer: str,
+    address: str,
+    sku_of: Callable[[], str],
+    phone_of: Callable[[], str],
+) -> dict[str, object]:
+    """One honest order at a random time of the 20 days, paid within 15 minutes."""
+    created = START + pd.Timedelta(minutes=int(rng.integers(0, 20 * 1440)))
+    return {
+        "order_id": order_id,
+        "buyer_id": buyer,
+        "created_at": created,
+        "paid_at": created + pd.Timedelta(seconds=int(rng.integers(20, 900))),
+        "shop_id": "S1",
+        "sku_id": sku_of(),
+        "ship_phone": phone_of(),
+        "ship_address": address,
+        "carrier": "中通快递",
+        "amount_paid": float(rng.integers(30, 300)),
+    }
+
+
 def honest_shop(n_accounts: int = 600, seed: int = 3, batch_waybills: bool = False) -> pd.DataFrame:
     """Honest buyers of 80 SKUs of one shop over 20 days; optionally the shop
     prints its waybills in one batch, so its parcels are numbered consecutively."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for a in range(n_accounts):
-        for k in range(int(rng.integers(1, 4))):
-            created = START + pd.Timedelta(minutes=int(rng.integers(0, 20 * 1440)))
-            rows.append(
-                {
-                    "order_id": f"H{a}-{k}",
-                    "buyer_id": f"h{a}",
-                    "created_at": created,
-                    "paid_at": created + pd.Timedelta(seconds=int(rng.integers(20, 900))),
-                    "shop_id": "S1",
-                    "sku_id": f"SKU{int(rng.integers(0, 80)):03d}",
-                    "ship_phone": f"13{int(rng.integers(10**8, 10**9 - 1)):09d}",
-                    "ship_address": f"杭州市西湖区文{a}路{a % 97}号{a % 13}栋{a % 7}单元{a}室",
-                    "carrier": "中通快递",
-                    "amount_paid": float(rng.integers(30, 300)),
-                }
-            )
+    rows = [
+        _ordinary_order(
+            rng,
+            f"H{a}-{k}",
+            f"h{a}",
+            f"杭州市西湖区文{a}路{a % 97}号{a % 13}栋{a % 7}单元{a}室",
+            lambda: f"SKU{int(rng.integers(0, 80)):03d}",
+            lambda: f"13{int(rng.integers(10**8, 10**9 - 1)):09d}",
+        )
+        for a in range(n_accounts)
+        for k in range(int(rng.integers(1, 4)))
+    ]
     frame = pd.DataFrame(rows).sort_values("created_at", ignore_index=True)
     if batch_waybills:
         frame["tracking_no"] = [f"7531{1000000 + i:08d}" for i in range(len(frame))]
@@ -200,26 +220,20 @@ def _busy_office() -> pd.DataFrame:
     the block.  She and one colleague happen to buy the same SKU."""
     rng = np.random.default_rng(17)
     orders = honest_shop()
-    rows = []
-    for i in range(26):
-        for k in range(7):
-            created = START + pd.Timedelta(minutes=int(rng.integers(0, 20 * 1440)))
-            rows.append(
-                {
-                    "order_id": f"O{i}-{k}",
-                    "buyer_id": f"o{i}",
-                    "created_at": created,
-                    "paid_at": created + pd.Timedelta(seconds=int(rng.integers(20, 900))),
-                    "shop_id": "S1",
-                    "sku_id": f"SKU-W{int(rng.integers(0, 3000)):04d}",
-                    "ship_phone": f"1865710{4000 + 7 * i:04d}",
-                    "ship_address": "深圳市南山区科技园科苑路15号科兴科学园A栋前台",
-                    "carrier": "中通快递",
-                    "tracking_no": f"3321{int(rng.integers(0, 10**8)):08d}",
-                    "amount_paid": float(rng.integers(30, 300)),
-                }
-            )
+    rows = [
+        _ordinary_order(
+            rng,
+            f"O{i}-{k}",
+            f"o{i}",
+            "深圳市南山区科技园科苑路15号科兴科学园A栋前台",
+            lambda: f"SKU-W{int(rng.integers(0, 3000)):04d}",
+            lambda i=i: f"1865710{4000 + 7 * i:04d}",
+        )
+        for i in range(26)
+        for k in range(7)
+    ]
     office = pd.DataFrame(rows)
+    office["tracking_no"] = [f"3321{int(v):08d}" for v in rng.choice(10**8, len(office), False)]
     home = office.iloc[[0]].assign(
         order_id="X0",
         buyer_id="former",
