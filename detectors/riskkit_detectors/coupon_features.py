@@ -116,7 +116,11 @@ def account_facts(
     redeemed_gross = gross[redeem_order]
     redeemed_gross = redeemed_gross[~np.isnan(redeemed_gross)]
     threshold = float(np.percentile(redeemed_gross, 2)) if len(redeemed_gross) else np.nan
-    near = redeem_order & (gross >= threshold) & (gross <= threshold * near_threshold_ratio)
+    # Just over the threshold: within the ratio of it, or so close that the
+    # coupon brings the payment under the threshold itself (a basket sized to
+    # the coupon, whatever its face value).
+    sized = (gross <= threshold * near_threshold_ratio) | (value < threshold)
+    near = redeem_order & (gross >= threshold) & sized
 
     redeemed = np.zeros(n_buyers, dtype=bool)
     redeemed[buyer[redeem_order]] = True

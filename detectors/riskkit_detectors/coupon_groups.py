@@ -28,6 +28,7 @@ import pandas as pd
 
 from riskkit_detectors.brushing_evidence import households, identity_uses
 from riskkit_detectors.coupon_features import DAY, AccountFacts
+from riskkit_detectors.coupon_scan import RedemptionBursts
 from riskkit_detectors.evidence import (
     SPEAKS_AT,
     Line,
@@ -56,7 +57,7 @@ _ORDER_BURST_HOURS = 36.0
 # Redeemers a group needs before it is a coupon-abuse candidate at all.
 _MIN_REDEEMERS = 2
 _MEMBER_MIN_LINKS = 2
-_TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted")
+_TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted", "redeem_burst")
 
 
 @dataclass
@@ -106,7 +107,9 @@ def coupon_lines(
             facts.churned,
             facts.churn_known,
             first_shop,
-            activity,
+            # Not by orders placed: an account with one order has churned by
+            # definition, and comparing it only with such accounts says nothing.
+            np.ones(n_buyers),
             n_groups,
         ),
     ]
@@ -204,6 +207,7 @@ def score_coupon_groups(
     min_accounts: int,
     burst_minutes: float,
     show_pii: bool,
+    bursts: RedemptionBursts | None = None,
 ) -> CouponGroups:
     component = graph.component
     n_buyers = len(component)
@@ -222,12 +226,23 @@ def score_coupon_groups(
     basket = next((ln for ln in lines if ln.family == "basket"), None)
     linked = _linked_beyond_timing(graph, keys, n_groups)
     farm = linked | (basket.p <= SPEAKS_AT if basket is not None else False)
+    scanned = np.zeros(n_groups, dtype=bool)
+    if bursts is not None:
+        timing = burst_scan_line(bursts, comp_of_buyer, n_groups, facts.threshold)
+        scanned = timing.p <= SPEAKS_AT
+        lines.append(timing)
+        # A burst of threshold-sized redemptions far above its shop's share is
+        # a farm's by how it was found (audiences are kept out there).
+        farm |= scanned
     candidate &= farm
     # A group gathered by redemption windows was chosen for redeeming and
     # registering together: those two lines would only restate how it was found.
+    # A burst of threshold-sized redemptions was also chosen for its baskets.
     for line in lines:
         if line.family in ("coupon", "registration"):
             line.p = np.where(linked, line.p, 1.0)
+        if line.family == "basket":
+            line.p = np.where(linked | ~scanned, line.p, 1.0)
     scores = score_candidates(lines, candidate)
     flagged_group = candidate & (scores.score >= threshold)
 
@@ -241,7 +256,8 @@ def score_coupon_groups(
     # once on a cheap basket and leaving is what honest newcomers do too.
     others = [ln for ln in lines if ln.family == "identity"]
     burst = next(ln for ln in lines if ln.family == "registration")
-    tied = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
+    linked_firmly = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
+    tied = linked_firmly.copy()
     if np.isfinite(facts.registered_at).any():
         # Registered inside the group's burst (an hour): one of the batch.
         tied |= spoke_for([burst], comp_of_buyer)
@@ -251,13 +267,31 @@ def score_coupon_groups(
         # threshold basket, or never return).
         farming = [ln for ln in lines if ln.family in ("basket", "churn")]
         together = [burst, *(ln for ln in lines if ln.family == "sku")]
-        tied |= spoke_for(together, comp_of_buyer) & spoke_for(farming, comp_of_buyer)
+        # An account that shopped again after redeeming is a customer unless
+        # something beyond timing and baskets ties it to the ring.
+        returned = facts.churn_known & ~facts.churned
+        tied |= spoke_for(together, comp_of_buyer) & spoke_for(farming, comp_of_buyer) & ~returned
     if np.isfinite(facts.registered_at).any():
         redeeming = np.where(facts.redeemed, comp_of_buyer, -1)
         batch = densest_windows(redeeming, facts.registered_at, burst_minutes * 60.0, n_groups)
         safe = np.maximum(comp_of_buyer, 0)
         binds = batch.accounts[safe] >= 0.5 * redeemers[safe]
-        tied = np.where(binds, batch.member, tied)
+        # A second ring joined to the batch (by a burst of redemptions) keeps
+        # the accounts its own identifiers tie.
+        tied = np.where(binds, batch.member | linked_firmly, tied)
+    if bursts is not None:
+        # Redeemed in its group's burst and never came back: one of the farm's
+        # accounts.  An account that shopped again afterwards is a customer.
+        # With registration times it must also have been registered in a
+        # batch of its group's accounts (an honest newcomer registers alone).
+        timing = next(ln for ln in lines if ln.name == "redemption_burst")
+        came_back = facts.churn_known & ~facts.churned
+        farmed = spoke_for([timing], comp_of_buyer) & ~came_back
+        if np.isfinite(facts.registered_at).any():
+            farmed &= _registered_in_batch(
+                comp_of_buyer, facts.registered_at, burst_minutes * 60.0, min_accounts
+            )
+        tied |= farmed
     member = facts.redeemed & (comp_of_buyer >= 0) & tied
     comp_of_order = np.where(member[buyer], comp_of_buyer[buyer], -1)
     comp_of_order = np.where(_within_redemptions(view, comp_of_order, facts), comp_of_order, -1)
@@ -271,6 +305,52 @@ def score_coupon_groups(
     return CouponGroups(
         order_score, comp_of_order, flagged, _order_reasons(view, buyer, facts), verdicts
     )
+
+
+def burst_scan_line(
+    bursts: RedemptionBursts, comp_of_buyer: np.ndarray, n_groups: int, threshold: float
+) -> Line:
+    """Per group: its strongest burst of threshold-sized redemptions
+    (:mod:`riskkit_detectors.coupon_scan`), p-value already Bonferroni-adjusted
+    over every window tested."""
+    key = bursts.key
+    held = key.codes >= 0
+    pairs = pd.DataFrame({"b": key.buyers[held], "w": key.codes[held]}).drop_duplicates()
+    pairs["c"] = comp_of_buyer[pairs["b"].to_numpy()]
+    pairs = pairs[pairs["c"] >= 0]
+    p = np.ones(n_groups)
+    facts: dict[int, str] = {}
+    hit = np.zeros(len(comp_of_buyer), dtype=bool)
+    if pairs.empty:
+        return Line("timing", "redemption_burst", p, facts, account_hit=hit)
+    pairs["p"] = bursts.p[pairs["w"].to_numpy()]
+    best = pairs.sort_values(["p", "w"], kind="stable").drop_duplicates("c")
+    for code, window, p_value in zip(best["c"], best["w"], best["p"], strict=True):
+        p[int(code)] = float(p_value)
+        facts[int(code)] = bursts.fact(int(window), threshold)
+    hit[pairs["b"].to_numpy()] = True
+    return Line("timing", "redemption_burst", p, facts, account_hit=hit)
+
+
+def _registered_in_batch(
+    comp_of_buyer: np.ndarray, registered: np.ndarray, window: float, min_accounts: int
+) -> np.ndarray:
+    """Per buyer: at least ``min_accounts`` of its group's accounts (itself
+    included) were registered within ``window`` seconds either side of it."""
+    out = np.zeros(len(comp_of_buyer), dtype=bool)
+    usable = np.flatnonzero((comp_of_buyer >= 0) & np.isfinite(registered))
+    if not len(usable):
+        return out
+    t = registered[usable]
+    order = usable[np.lexsort((t, comp_of_buyer[usable]))]
+    times = registered[order]
+    scale = float(times.max() - times.min()) + 4.0 * window + 1.0
+    key = comp_of_buyer[order].astype(np.float64) * scale + (times - times.min())
+    near = np.searchsorted(key, key + window, side="right") - np.searchsorted(
+        key, key - window, side="left"
+    )
+    out[order] = near >= min_accounts
+    return out
 
 
 def _linked_beyond_timing(
