@@ -11,6 +11,8 @@ account       accounts under a week old at their first order
 identity      shared device, phone, IP, home address, IP /24 within the hour,
               parcel station, a band of near-sequential phone numbers
 sku           the group's households buying one SKU
+timing        a burst of threshold-sized redemptions far above its shop's
+              share of them (:mod:`riskkit_detectors.coupon_scan`)
 ============  ==========================================================
 
 Each line is measured against the accounts outside every candidate group in
@@ -57,7 +59,10 @@ _ORDER_BURST_HOURS = 36.0
 # Redeemers a group needs before it is a coupon-abuse candidate at all.
 _MIN_REDEEMERS = 2
 _MEMBER_MIN_LINKS = 2
-_TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted", "redeem_burst")
+_TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted", "redeem_burst", "coupon_burst")
+# Keys that gather only threshold-sized redemptions: the basket line would
+# restate how such a group was found.
+_BASKET_KINDS = ("redeem_burst", "coupon_burst")
 
 
 @dataclass
@@ -225,7 +230,11 @@ def score_coupon_groups(
     # it sizes its orders to the threshold.
     basket = next((ln for ln in lines if ln.family == "basket"), None)
     linked = _linked_beyond_timing(graph, keys, n_groups)
-    farm = linked | (basket.p <= SPEAKS_AT if basket is not None else False)
+    links = graph.links
+    by_baskets = np.zeros(n_groups, dtype=bool)
+    by_baskets[links.loc[links["kind"].isin(_BASKET_KINDS), "component"].to_numpy(np.int64)] = True
+    by_baskets &= ~linked
+    farm = linked | ((basket.p <= SPEAKS_AT) & ~by_baskets if basket is not None else False)
     scanned = np.zeros(n_groups, dtype=bool)
     if bursts is not None:
         timing = burst_scan_line(bursts, comp_of_buyer, n_groups, facts.threshold)
@@ -237,12 +246,13 @@ def score_coupon_groups(
     candidate &= farm
     # A group gathered by redemption windows was chosen for redeeming and
     # registering together: those two lines would only restate how it was found.
-    # A burst of threshold-sized redemptions was also chosen for its baskets.
+    # A burst of threshold-sized redemptions was also chosen for its baskets;
+    # one that is not far above its shop's share (an audience) is no farm.
     for line in lines:
         if line.family in ("coupon", "registration"):
             line.p = np.where(linked, line.p, 1.0)
         if line.family == "basket":
-            line.p = np.where(linked | ~scanned, line.p, 1.0)
+            line.p = np.where(scanned | by_baskets, 1.0, line.p)
     scores = score_candidates(lines, candidate)
     flagged_group = candidate & (scores.score >= threshold)
 

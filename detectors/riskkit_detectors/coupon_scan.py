@@ -56,7 +56,8 @@ class RedemptionBursts:
     span: np.ndarray
     near: np.ndarray  # threshold-sized redemptions in the window
     orders: np.ndarray  # the shop's orders in the window
-    share: np.ndarray  # the shop's background share of such redemptions
+    share: np.ndarray  # the shop's background share of such redemptions (smoothed)
+    observed: np.ndarray  # the same share as counted, quoted in reasons
     p: np.ndarray  # Bonferroni-adjusted over the windows tested
     tests: int
     shop_names: np.ndarray
@@ -69,7 +70,7 @@ class RedemptionBursts:
             f"{int(self.near[burst])} of shop {self.shop_names[self.shop[burst]]}'s "
             f"{int(self.orders[burst])} orders within {span_text(float(self.span[burst]))} "
             f"(from {start:%Y-%m-%d %H:%M}) redeemed a new-user coupon just over the "
-            f"¥{threshold:.0f} threshold; in this export {percent(float(self.share[burst]))} "
+            f"¥{threshold:.0f} threshold; in this export {percent(float(self.observed[burst]))} "
             f"of that shop's orders outside such bursts do ({self.tests} windows tested)"
         )
 
@@ -147,6 +148,11 @@ def redemption_bursts(
     if not len(chosen):
         return None
     p_adj, k, n = _burst_stats(chosen, taken, start_pos, end_pos, share, tests)
+    outside = ~(inside | audience)
+    shops = s[start_pos[chosen]]
+    hits = np.bincount(s[outside], weights=is_near[outside], minlength=n_shops)
+    seen = np.bincount(s[outside], minlength=n_shops).astype(float)
+    observed = hits[shops] / np.maximum(seen[shops], 1.0)
     last = np.maximum(end_pos[chosen] - 1, start_pos[chosen])
     labels = pd.Index(
         [
@@ -167,6 +173,7 @@ def redemption_bursts(
         near=k,
         orders=n,
         share=share[chosen],
+        observed=observed,
         p=p_adj,
         tests=tests,
         shop_names=np.asarray(shop_names, dtype=object),
