@@ -297,6 +297,7 @@ def score_coupon_groups(
         timing = next(ln for ln in lines if ln.name == "redemption_burst")
         came_back = facts.churn_known & ~facts.churned
         farmed = spoke_for([timing], comp_of_buyer) & ~came_back
+        farmed &= _on_the_burst_sku(view, bursts, n_buyers, min_accounts)
         if np.isfinite(facts.registered_at).any():
             farmed &= _registered_in_batch(
                 comp_of_buyer, facts.registered_at, burst_minutes * 60.0, min_accounts
@@ -340,6 +341,27 @@ def burst_scan_line(
         facts[int(code)] = bursts.fact(int(window), threshold)
     hit[pairs["b"].to_numpy()] = True
     return Line("timing", "redemption_burst", p, facts, account_hit=hit)
+
+
+def _on_the_burst_sku(
+    view: OrderView, bursts: RedemptionBursts, n_buyers: int, min_accounts: int
+) -> np.ndarray:
+    """Per buyer: its redemption in a burst was of a SKU that at least
+    ``min_accounts`` of the burst's redemptions bought.  A farm works one or
+    two listings; an honest newcomer redeeming in the same hours buys its own."""
+    key = bursts.key
+    out = np.zeros(n_buyers, dtype=bool)
+    held = np.flatnonzero(key.codes >= 0)
+    if not len(held):
+        return out
+    items = ItemIndex(view)
+    line_order = view.lines["order_pos"].to_numpy()
+    item_of_order = np.full(len(view), -1, dtype=np.int64)
+    item_of_order[line_order[::-1]] = items.codes[::-1]
+    pair = pd.DataFrame({"w": key.codes[held], "i": item_of_order[held]})
+    size = pair.groupby(["w", "i"])["w"].transform("size").to_numpy()
+    out[key.buyers[held[size >= min_accounts]]] = True
+    return out
 
 
 def _registered_in_batch(
