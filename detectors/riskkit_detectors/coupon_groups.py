@@ -30,6 +30,7 @@ import pandas as pd
 
 from riskkit_detectors.brushing_evidence import households, identity_uses
 from riskkit_detectors.coupon_features import DAY, AccountFacts
+from riskkit_detectors.coupon_registration import shop_burst_line
 from riskkit_detectors.coupon_scan import RedemptionBursts
 from riskkit_detectors.evidence import (
     SPEAKS_AT,
@@ -39,7 +40,7 @@ from riskkit_detectors.evidence import (
     identity_line,
     sku_line,
 )
-from riskkit_detectors.evidence_bursts import burst_line, densest_windows
+from riskkit_detectors.evidence_bursts import densest_windows
 from riskkit_detectors.findings import GroupVerdicts
 from riskkit_detectors.groups import value_label
 from riskkit_detectors.identity import HOUSEHOLD_SIZE, IdentityGraph, IdentityKey
@@ -87,7 +88,7 @@ def coupon_lines(
 ) -> list[Line]:
     """Every line of evidence for the candidate groups (``comp_of_buyer`` -1 elsewhere)."""
     n_buyers = len(comp_of_buyer)
-    shop, _ = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))
+    shop, shop_names = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))
     first_shop = first_per_buyer(buyer, shop, n_buyers)
     everyone = np.ones(n_buyers, dtype=bool)
     activity = facts.n_orders.astype(float)
@@ -158,8 +159,19 @@ def coupon_lines(
         times = facts.first_order_at
         window, what = _ORDER_BURST_HOURS * 3600.0, "placed their first order"
     household = households(keys.get("address"), n_buyers)
-    burst, _ = burst_line(
-        "registration", what, comp_of_buyer, times, window, n_groups, at, household
+    # Against the group's own shop's newcomers: a live stream's evening
+    # brings its shop hundreds of new accounts at once.
+    burst = shop_burst_line(
+        "registration",
+        what,
+        comp_of_buyer,
+        times,
+        window,
+        n_groups,
+        at,
+        first_shop,
+        pd.Index(shop_names),
+        household,
     )
     lines.append(burst)
 
