@@ -227,24 +227,30 @@ def _take_bursts(
     taken = np.full(len(is_near), -1, dtype=np.int64)
     free_near = is_near.astype(bool).copy()
     picked: list[int] = []
-    while True:
-        cum_taken = np.concatenate(([0], np.cumsum(~free_near & is_near.astype(bool))))
-        used = cum_taken[end] - cum_taken[start]
-        k_free = k - used
-        p = binom_sf(k_free - 2, n - used - 1, share) * tests
-        ok = (
-            eligible & free_near[start] & (k_free >= min_accounts) & (2 * k_free >= redeemed - used)
-        )
+    # Taking redemptions away only weakens a window: the windows that are not
+    # significant on all their redemptions never will be.
+    first = binom_sf(k - 2, n - 1, share) * tests
+    pool = np.flatnonzero(
+        eligible & (k >= min_accounts) & (2 * k >= redeemed) & (first <= SPEAKS_AT)
+    )
+    st, en = start[pool], end[pool]
+    held = np.zeros(0, dtype=np.int64)  # positions taken so far, sorted
+    while len(pool):
+        used = np.searchsorted(held, en, side="left") - np.searchsorted(held, st, side="left")
+        k_free = k[pool] - used
+        p = binom_sf(k_free - 2, n[pool] - used - 1, share[pool]) * tests
+        ok = free_near[st] & (k_free >= min_accounts) & (2 * k_free >= redeemed[pool] - used)
         ok &= p <= SPEAKS_AT
         if not ok.any():
             break
         candidates = np.flatnonzero(ok)
         best = candidates[np.lexsort((-k_free[candidates], p[candidates]))[0]]
-        rows = np.arange(start[best], end[best])
+        rows = np.arange(st[best], en[best])
         rows = rows[free_near[rows]]
         taken[rows] = len(picked)
         free_near[rows] = False
-        picked.append(int(best))
+        held = np.sort(np.concatenate((held, rows)))
+        picked.append(int(pool[best]))
     return np.asarray(picked, dtype=np.int64), taken
 
 
