@@ -22,6 +22,7 @@ from riskkit_detectors.brushing_features import phone_run_labels, phone_runs
 from riskkit_detectors.coupon_features import account_facts
 from riskkit_detectors.coupon_groups import score_coupon_groups
 from riskkit_detectors.coupon_keys import redemption_batch_keys, station_redemption_key
+from riskkit_detectors.coupon_scan import redemption_bursts
 from riskkit_detectors.identity import (
     IdentityKey,
     LazyLabels,
@@ -132,6 +133,9 @@ class CouponAbuseDetector(Detector):
             keys.extend(
                 station_redemption_key(view, buyer, facts, station.codes, station.values, cap)
             )
+        bursts = redemption_bursts(view, buyer, facts, cap, self.min_accounts)
+        if bursts is not None:
+            keys.append(bursts.key)
         graph = build_identity_graph(n_buyers, keys)
         groups = score_coupon_groups(
             view=view,
@@ -143,6 +147,7 @@ class CouponAbuseDetector(Detector):
             min_accounts=self.min_accounts,
             burst_minutes=self.burst_minutes,
             show_pii=self.show_pii,
+            bursts=bursts,
         )
         summary: dict[str, Any] = {
             "orders": n,
@@ -150,6 +155,7 @@ class CouponAbuseDetector(Detector):
             "new_user_coupons": facts.coupons,
             "coupon_threshold": None if np.isnan(facts.threshold) else facts.threshold,
             "redeeming_accounts": int(facts.redeemed.sum()),
+            "redemption_bursts": 0 if bursts is None else len(bursts.p),
         }
         publish_rings(
             self, view, groups, "Coupon-abuse rings", "coupon_section.html", summary, unavailable

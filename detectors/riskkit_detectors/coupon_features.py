@@ -105,18 +105,31 @@ def account_facts(
         )
         redeem_order = np.asarray(coupon.astype("str").isin(codes).fillna(False), dtype=bool)
     else:
-        # No coupon column (Taobao): a discounted first order stands in.
-        codes = []
-        redeem_order = is_first & (discount > 0.005)
+        # No coupon column (Taobao): the discount's amount stands in for the
+        # code -- an amount given almost only on first orders is a new-user
+        # coupon's face value (a store-wide ¥15 off ¥150 is given on any
+        # order).  Without one, any discounted first order stands in.
+        amount = pd.Series(np.round(np.nan_to_num(discount), 2))
+        off = amount.where(amount > 0.005).map(lambda v: f"¥{v:.2f} off a first order")
+        codes = new_user_coupons(off.astype("object"), is_first, min_share=0.9)
+        if codes:
+            redeem_order = np.asarray(off.isin(codes).to_numpy(), dtype=bool)
+        else:
+            redeem_order = is_first & (discount > 0.005)
         unavailable["coupon_code"] = (
-            "no coupon_code column: a discounted first order stands in for a new-user coupon"
+            "no coupon_code column: a discount given almost only on first orders "
+            "(else any discounted first order) stands in for a new-user coupon"
         )
     gross = value + np.nan_to_num(discount)
     # Only known order values: an all-missing slice has no percentile (and warns).
     redeemed_gross = gross[redeem_order]
     redeemed_gross = redeemed_gross[~np.isnan(redeemed_gross)]
     threshold = float(np.percentile(redeemed_gross, 2)) if len(redeemed_gross) else np.nan
-    near = redeem_order & (gross >= threshold) & (gross <= threshold * near_threshold_ratio)
+    # Just over the threshold: within the ratio of it, or so close that the
+    # coupon brings the payment under the threshold itself (a basket sized to
+    # the coupon, whatever its face value).
+    sized = (gross <= threshold * near_threshold_ratio) | (value < threshold)
+    near = redeem_order & (gross >= threshold) & sized
 
     redeemed = np.zeros(n_buyers, dtype=bool)
     redeemed[buyer[redeem_order]] = True

@@ -11,6 +11,8 @@ account       accounts under a week old at their first order
 identity      shared device, phone, IP, home address, IP /24 within the hour,
               parcel station, a band of near-sequential phone numbers
 sku           the group's households buying one SKU
+timing        a burst of threshold-sized redemptions far above its shop's
+              share of them (:mod:`riskkit_detectors.coupon_scan`)
 ============  ==========================================================
 
 Each line is measured against the accounts outside every candidate group in
@@ -28,6 +30,8 @@ import pandas as pd
 
 from riskkit_detectors.brushing_evidence import households, identity_uses
 from riskkit_detectors.coupon_features import DAY, AccountFacts
+from riskkit_detectors.coupon_registration import shop_burst_line
+from riskkit_detectors.coupon_scan import RedemptionBursts
 from riskkit_detectors.evidence import (
     SPEAKS_AT,
     Line,
@@ -36,7 +40,7 @@ from riskkit_detectors.evidence import (
     identity_line,
     sku_line,
 )
-from riskkit_detectors.evidence_bursts import burst_line, densest_windows
+from riskkit_detectors.evidence_bursts import densest_windows
 from riskkit_detectors.findings import GroupVerdicts
 from riskkit_detectors.groups import value_label
 from riskkit_detectors.identity import HOUSEHOLD_SIZE, IdentityGraph, IdentityKey
@@ -56,7 +60,10 @@ _ORDER_BURST_HOURS = 36.0
 # Redeemers a group needs before it is a coupon-abuse candidate at all.
 _MIN_REDEEMERS = 2
 _MEMBER_MIN_LINKS = 2
-_TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted")
+_TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted", "redeem_burst", "coupon_burst")
+# Keys that gather only threshold-sized redemptions: the basket line would
+# restate how such a group was found.
+_BASKET_KINDS = ("redeem_burst", "coupon_burst")
 
 
 @dataclass
@@ -81,7 +88,7 @@ def coupon_lines(
 ) -> list[Line]:
     """Every line of evidence for the candidate groups (``comp_of_buyer`` -1 elsewhere)."""
     n_buyers = len(comp_of_buyer)
-    shop, _ = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))
+    shop, shop_names = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))
     first_shop = first_per_buyer(buyer, shop, n_buyers)
     everyone = np.ones(n_buyers, dtype=bool)
     activity = facts.n_orders.astype(float)
@@ -106,7 +113,9 @@ def coupon_lines(
             facts.churned,
             facts.churn_known,
             first_shop,
-            activity,
+            # Not by orders placed: an account with one order has churned by
+            # definition, and comparing it only with such accounts says nothing.
+            np.ones(n_buyers),
             n_groups,
         ),
     ]
@@ -150,8 +159,19 @@ def coupon_lines(
         times = facts.first_order_at
         window, what = _ORDER_BURST_HOURS * 3600.0, "placed their first order"
     household = households(keys.get("address"), n_buyers)
-    burst, _ = burst_line(
-        "registration", what, comp_of_buyer, times, window, n_groups, at, household
+    # Against the group's own shop's newcomers: a live stream's evening
+    # brings its shop hundreds of new accounts at once.
+    burst = shop_burst_line(
+        "registration",
+        what,
+        comp_of_buyer,
+        times,
+        window,
+        n_groups,
+        at,
+        first_shop,
+        pd.Index(shop_names),
+        household,
     )
     lines.append(burst)
 
@@ -204,6 +224,7 @@ def score_coupon_groups(
     min_accounts: int,
     burst_minutes: float,
     show_pii: bool,
+    bursts: RedemptionBursts | None = None,
 ) -> CouponGroups:
     component = graph.component
     n_buyers = len(component)
@@ -221,13 +242,29 @@ def score_coupon_groups(
     # it sizes its orders to the threshold.
     basket = next((ln for ln in lines if ln.family == "basket"), None)
     linked = _linked_beyond_timing(graph, keys, n_groups)
-    farm = linked | (basket.p <= SPEAKS_AT if basket is not None else False)
+    links = graph.links
+    by_baskets = np.zeros(n_groups, dtype=bool)
+    by_baskets[links.loc[links["kind"].isin(_BASKET_KINDS), "component"].to_numpy(np.int64)] = True
+    by_baskets &= ~linked
+    farm = linked | ((basket.p <= SPEAKS_AT) & ~by_baskets if basket is not None else False)
+    scanned = np.zeros(n_groups, dtype=bool)
+    if bursts is not None:
+        timing = burst_scan_line(bursts, comp_of_buyer, n_groups, facts.threshold)
+        scanned = timing.p <= SPEAKS_AT
+        lines.append(timing)
+        # A burst of threshold-sized redemptions far above its shop's share is
+        # a farm's by how it was found (audiences are kept out there).
+        farm |= scanned
     candidate &= farm
     # A group gathered by redemption windows was chosen for redeeming and
     # registering together: those two lines would only restate how it was found.
+    # A burst of threshold-sized redemptions was also chosen for its baskets;
+    # one that is not far above its shop's share (an audience) is no farm.
     for line in lines:
         if line.family in ("coupon", "registration"):
             line.p = np.where(linked, line.p, 1.0)
+        if line.family == "basket":
+            line.p = np.where(scanned | by_baskets, 1.0, line.p)
     scores = score_candidates(lines, candidate)
     flagged_group = candidate & (scores.score >= threshold)
 
@@ -241,7 +278,8 @@ def score_coupon_groups(
     # once on a cheap basket and leaving is what honest newcomers do too.
     others = [ln for ln in lines if ln.family == "identity"]
     burst = next(ln for ln in lines if ln.family == "registration")
-    tied = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
+    linked_firmly = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
+    tied = linked_firmly.copy()
     if np.isfinite(facts.registered_at).any():
         # Registered inside the group's burst (an hour): one of the batch.
         tied |= spoke_for([burst], comp_of_buyer)
@@ -251,13 +289,32 @@ def score_coupon_groups(
         # threshold basket, or never return).
         farming = [ln for ln in lines if ln.family in ("basket", "churn")]
         together = [burst, *(ln for ln in lines if ln.family == "sku")]
-        tied |= spoke_for(together, comp_of_buyer) & spoke_for(farming, comp_of_buyer)
+        # An account that shopped again after redeeming is a customer unless
+        # something beyond timing and baskets ties it to the ring.
+        returned = facts.churn_known & ~facts.churned
+        tied |= spoke_for(together, comp_of_buyer) & spoke_for(farming, comp_of_buyer) & ~returned
     if np.isfinite(facts.registered_at).any():
         redeeming = np.where(facts.redeemed, comp_of_buyer, -1)
         batch = densest_windows(redeeming, facts.registered_at, burst_minutes * 60.0, n_groups)
         safe = np.maximum(comp_of_buyer, 0)
         binds = batch.accounts[safe] >= 0.5 * redeemers[safe]
-        tied = np.where(binds, batch.member, tied)
+        # A second ring joined to the batch (by a burst of redemptions) keeps
+        # the accounts its own identifiers tie.
+        tied = np.where(binds, batch.member | linked_firmly, tied)
+    if bursts is not None:
+        # Redeemed in its group's burst and never came back: one of the farm's
+        # accounts.  An account that shopped again afterwards is a customer.
+        # With registration times it must also have been registered in a
+        # batch of its group's accounts (an honest newcomer registers alone).
+        timing = next(ln for ln in lines if ln.name == "redemption_burst")
+        came_back = facts.churn_known & ~facts.churned
+        farmed = spoke_for([timing], comp_of_buyer) & ~came_back
+        farmed &= _on_the_burst_sku(view, bursts, n_buyers, min_accounts)
+        if np.isfinite(facts.registered_at).any():
+            farmed &= _registered_in_batch(
+                comp_of_buyer, facts.registered_at, burst_minutes * 60.0, min_accounts
+            )
+        tied |= farmed
     member = facts.redeemed & (comp_of_buyer >= 0) & tied
     comp_of_order = np.where(member[buyer], comp_of_buyer[buyer], -1)
     comp_of_order = np.where(_within_redemptions(view, comp_of_order, facts), comp_of_order, -1)
@@ -271,6 +328,73 @@ def score_coupon_groups(
     return CouponGroups(
         order_score, comp_of_order, flagged, _order_reasons(view, buyer, facts), verdicts
     )
+
+
+def burst_scan_line(
+    bursts: RedemptionBursts, comp_of_buyer: np.ndarray, n_groups: int, threshold: float
+) -> Line:
+    """Per group: its strongest burst of threshold-sized redemptions
+    (:mod:`riskkit_detectors.coupon_scan`), p-value already Bonferroni-adjusted
+    over every window tested."""
+    key = bursts.key
+    held = key.codes >= 0
+    pairs = pd.DataFrame({"b": key.buyers[held], "w": key.codes[held]}).drop_duplicates()
+    pairs["c"] = comp_of_buyer[pairs["b"].to_numpy()]
+    pairs = pairs[pairs["c"] >= 0]
+    p = np.ones(n_groups)
+    facts: dict[int, str] = {}
+    hit = np.zeros(len(comp_of_buyer), dtype=bool)
+    if pairs.empty:
+        return Line("timing", "redemption_burst", p, facts, account_hit=hit)
+    pairs["p"] = bursts.p[pairs["w"].to_numpy()]
+    best = pairs.sort_values(["p", "w"], kind="stable").drop_duplicates("c")
+    for code, window, p_value in zip(best["c"], best["w"], best["p"], strict=True):
+        p[int(code)] = float(p_value)
+        facts[int(code)] = bursts.fact(int(window), threshold)
+    hit[pairs["b"].to_numpy()] = True
+    return Line("timing", "redemption_burst", p, facts, account_hit=hit)
+
+
+def _on_the_burst_sku(
+    view: OrderView, bursts: RedemptionBursts, n_buyers: int, min_accounts: int
+) -> np.ndarray:
+    """Per buyer: its redemption in a burst was of a SKU that at least
+    ``min_accounts`` of the burst's redemptions bought.  A farm works one or
+    two listings; an honest newcomer redeeming in the same hours buys its own."""
+    key = bursts.key
+    out = np.zeros(n_buyers, dtype=bool)
+    held = np.flatnonzero(key.codes >= 0)
+    if not len(held):
+        return out
+    items = ItemIndex(view)
+    line_order = view.lines["order_pos"].to_numpy()
+    item_of_order = np.full(len(view), -1, dtype=np.int64)
+    item_of_order[line_order[::-1]] = items.codes[::-1]
+    pair = pd.DataFrame({"w": key.codes[held], "i": item_of_order[held]})
+    size = pair.groupby(["w", "i"])["w"].transform("size").to_numpy()
+    out[key.buyers[held[size >= min_accounts]]] = True
+    return out
+
+
+def _registered_in_batch(
+    comp_of_buyer: np.ndarray, registered: np.ndarray, window: float, min_accounts: int
+) -> np.ndarray:
+    """Per buyer: at least ``min_accounts`` of its group's accounts (itself
+    included) were registered within ``window`` seconds either side of it."""
+    out = np.zeros(len(comp_of_buyer), dtype=bool)
+    usable = np.flatnonzero((comp_of_buyer >= 0) & np.isfinite(registered))
+    if not len(usable):
+        return out
+    t = registered[usable]
+    order = usable[np.lexsort((t, comp_of_buyer[usable]))]
+    times = registered[order]
+    scale = float(times.max() - times.min()) + 4.0 * window + 1.0
+    key = comp_of_buyer[order].astype(np.float64) * scale + (times - times.min())
+    near = np.searchsorted(key, key + window, side="right") - np.searchsorted(
+        key, key - window, side="left"
+    )
+    out[order] = near >= min_accounts
+    return out
 
 
 def _linked_beyond_timing(

@@ -26,6 +26,7 @@ _KIND_NAMES = {
     "redeem_batch": "redemptions",
     "redeem_batch_shifted": "redemptions",
     "coupon_burst": "redemption burst on SKU",
+    "redeem_burst": "threshold-sized redemptions",
     "ip24_hour": "IP /24",
     "ip24_half_hour": "IP /24",
 }
