@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskkit_detectors.evidence import RING_ACCOUNTS, Line, binom_sf, percent
-from riskkit_detectors.evidence_bursts import densest_windows, span_text
+from riskkit_detectors.evidence_bursts import household_bursts, span_text
 
 __all__ = ["shop_burst_line"]
 
@@ -40,17 +40,9 @@ def shop_burst_line(
 ) -> Line:
     """Accounts of a group that ``what`` within one window, against the
     accounts of the group's shop outside every candidate group."""
-    first_of_household = np.ones(len(times), dtype=bool)
-    if household is not None:
-        by_time = np.lexsort((np.nan_to_num(times, nan=np.inf), household))
-        first = np.ones(len(by_time), dtype=bool)
-        first[1:] = household[by_time][1:] != household[by_time][:-1]
-        first_of_household[by_time] = first
-    counted = np.where(first_of_household, comp_of_buyer, -1)
-    burst = densest_windows(counted, times, window, n_groups)
+    burst, first_of_household = household_bursts(comp_of_buyer, times, window, n_groups, household)
     grouped = comp_of_buyer >= 0
-    safe = np.maximum(comp_of_buyer, 0)
-    inside = grouped & (times >= burst.start[safe]) & (times <= burst.start[safe] + window)
+    inside = burst.member
     p = np.ones(n_groups)
     facts: dict[int, str] = {}
     codes = np.flatnonzero(burst.accounts >= RING_ACCOUNTS)

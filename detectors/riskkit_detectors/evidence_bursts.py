@@ -29,6 +29,7 @@ __all__ = [
     "burst_line",
     "burst_regulars",
     "densest_windows",
+    "household_bursts",
     "sku_surges",
     "span_text",
     "telling_bursts",
@@ -78,6 +79,31 @@ def densest_windows(
     return Burst(start, span, count, timed, member)
 
 
+def household_bursts(
+    comp_of_buyer: np.ndarray,
+    times: np.ndarray,
+    window: float,
+    n_groups: int,
+    household: np.ndarray | None,
+) -> tuple[Burst, np.ndarray]:
+    """Each group's densest window with a household counted once, at its first
+    time; ``member`` marks every grouped account inside its group's window.
+    Also returns, per buyer, whether it is its household's first."""
+    first_of_household = np.ones(len(times), dtype=bool)
+    if household is not None:
+        # Accounts of one household act together: it counts once, at its first time.
+        by_time = np.lexsort((np.nan_to_num(times, nan=np.inf), household))
+        first = np.ones(len(by_time), dtype=bool)
+        first[1:] = household[by_time][1:] != household[by_time][:-1]
+        first_of_household[by_time] = first
+    counted = np.where(first_of_household, comp_of_buyer, -1)
+    burst = densest_windows(counted, times, window, n_groups)
+    grouped = comp_of_buyer >= 0
+    safe = np.maximum(comp_of_buyer, 0)
+    burst.member = grouped & (times >= burst.start[safe]) & (times <= burst.start[safe] + window)
+    return burst, first_of_household
+
+
 def burst_line(
     family: str,
     what: str,
@@ -97,19 +123,8 @@ def burst_line(
     binomial; the window could have started at any of the group's accounts.
     With ``household`` (per buyer), the accounts of one household count once.
     """
-    first_of_household = np.ones(len(times), dtype=bool)
-    if household is not None:
-        # Accounts of one household act together: it counts once, at its first time.
-        by_time = np.lexsort((np.nan_to_num(times, nan=np.inf), household))
-        first = np.ones(len(by_time), dtype=bool)
-        first[1:] = household[by_time][1:] != household[by_time][:-1]
-        first_of_household[by_time] = first
-    counted = np.where(first_of_household, comp_of_buyer, -1)
-    burst = densest_windows(counted, times, window, n_groups)
+    burst, first_of_household = household_bursts(comp_of_buyer, times, window, n_groups, household)
     grouped = comp_of_buyer >= 0
-    safe = np.maximum(comp_of_buyer, 0)
-    inside = grouped & (times >= burst.start[safe]) & (times <= burst.start[safe] + window)
-    burst.member = inside
     background = np.sort(times[~grouped & np.isfinite(times) & first_of_household])
     p = np.ones(n_groups)
     facts: dict[int, str] = {}
