@@ -64,6 +64,19 @@ def run_rule(evidence: Path, rule_id: str, as_of: dt.datetime = AS_OF, **kw: Any
     return [f for f in result.findings if f.rule == rule_id]
 
 
+def one_unit_order(oid: str, sku: str, at: str, price: float) -> dict[str, object]:
+    """One order of one unit of ``sku`` at ``price`` by buyer b1."""
+    return {
+        "order_id": oid,
+        "buyer_id": "b1",
+        "created_at": at,
+        "sku_id": sku,
+        "unit_price": price,
+        "quantity": 1,
+        "amount_paid": price,
+    }
+
+
 def by_subject(findings: list[Finding]) -> dict[str, str]:
     return {f.subject: f.status for f in findings}
 

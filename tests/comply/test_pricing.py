@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import by_subject, run_rule
+from .conftest import by_subject, one_unit_order, run_rule
 
 PROMO = "2026-11-11 00:00"
-
-
-def _order(oid: str, sku: str, at: str, price: float) -> dict[str, object]:
-    return {
-        "order_id": oid,
-        "buyer_id": "b1",
-        "created_at": at,
-        "sku_id": sku,
-        "unit_price": price,
-        "quantity": 1,
-        "amount_paid": price,
-    }
 
 
 def _promo(sku: str, compare: float, price: float = 80, **extra: object) -> dict[str, object]:
@@ -41,11 +29,11 @@ def test_cn_art16_window_is_the_seven_days_before_the_promotion(evidence) -> Non
             _promo("S5", 999, compare_basis_label="厂商建议零售价"),
         ],
         orders=[
-            _order("o1", "S1", "2026-11-03 23:59", 80),  # 8th day before: outside
-            _order("o2", "S1", "2026-11-04 12:00", 100),  # 7th day before: inside
-            _order("o3", "S2", "2026-11-04 00:00", 90),  # 7th day before: inside, lower
-            _order("o4", "S3", "2026-10-20 10:00", 120),  # no sale in the window: last one
-            _order("o5", "S5", "2026-11-05 10:00", 10),
+            one_unit_order("o1", "S1", "2026-11-03 23:59", 80),  # 8th day before: outside
+            one_unit_order("o2", "S1", "2026-11-04 12:00", 100),  # 7th day before: inside
+            one_unit_order("o3", "S2", "2026-11-04 00:00", 90),  # 7th day before: inside, lower
+            one_unit_order("o4", "S3", "2026-10-20 10:00", 120),  # no sale in the window: last one
+            one_unit_order("o5", "S5", "2026-11-05 10:00", 10),
         ],
     )
     findings = run_rule(root, "cn-price-art16-reference-price")
@@ -72,7 +60,7 @@ def test_cn_art16_window_is_the_seven_days_before_the_promotion(evidence) -> Non
 def test_cn_art16_promotions_before_the_effective_date_are_not_judged(evidence) -> None:
     root = evidence(
         catalog=[_promo("S1", 100) | {"promo_start": "2022-06-30 00:00"}],
-        orders=[_order("o1", "S1", "2022-06-25 10:00", 50)],
+        orders=[one_unit_order("o1", "S1", "2022-06-25 10:00", 50)],
     )
     assert by_subject(run_rule(root, "cn-price-art16-reference-price")) == {"*": "not_applicable"}
 
@@ -141,8 +129,8 @@ def test_cn_art19_settled_above_the_shown_price(evidence) -> None:
         catalog=[{"sku_id": "S1"}],
         price_history=[{"sku_id": "S1", "at": "2026-11-01", "price": 59.9}],
         orders=[
-            _order("o1", "S1", "2026-11-12 10:00", 69.9),
-            _order("o2", "S1", "2026-11-12 11:00", 59.9),
+            one_unit_order("o1", "S1", "2026-11-12 10:00", 69.9),
+            one_unit_order("o2", "S1", "2026-11-12 11:00", 59.9),
         ],
     )
     findings = run_rule(root, "cn-price-art19-settled-above-shown")

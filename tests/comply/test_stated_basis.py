@@ -9,24 +9,12 @@ import pytest
 from riskkit.comply.loader import builtin_policy_files, load_policy_file
 from riskkit.errors import InputError
 
-from .conftest import by_subject, run_rule
+from .conftest import by_subject, one_unit_order, run_rule
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "compliance.md"
 RULE = "cn-price-art16-stated-basis"
 PROMO = "2026-11-11 00:00"
 SEVEN_DAY_LABEL = "划线价为活动前7日内最低成交价"
-
-
-def _order(oid: str, sku: str, at: str, price: float) -> dict[str, object]:
-    return {
-        "order_id": oid,
-        "buyer_id": "b1",
-        "created_at": at,
-        "sku_id": sku,
-        "unit_price": price,
-        "quantity": 1,
-        "amount_paid": price,
-    }
 
 
 def _labelled(sku: str, compare: float, label: str) -> dict[str, object]:
@@ -45,10 +33,12 @@ def test_a_seven_day_basis_the_transactions_contradict_fails_quoting_label_and_m
     root = evidence(
         catalog=[_labelled("S1", 120, SEVEN_DAY_LABEL), _labelled("S2", 99, SEVEN_DAY_LABEL)],
         orders=[
-            _order("o1", "S1", "2026-11-03 23:59", 80),  # the 8th day before: not in the window
-            _order("o2", "S1", "2026-11-04 09:00", 110),
-            _order("o3", "S1", "2026-11-09 20:00", 99),
-            _order("o4", "S2", "2026-11-05 10:00", 99),
+            one_unit_order(
+                "o1", "S1", "2026-11-03 23:59", 80
+            ),  # the 8th day before: not in the window
+            one_unit_order("o2", "S1", "2026-11-04 09:00", 110),
+            one_unit_order("o3", "S1", "2026-11-09 20:00", 99),
+            one_unit_order("o4", "S2", "2026-11-05 10:00", 99),
         ],
     )
     findings = run_rule(root, RULE)
@@ -74,9 +64,9 @@ def test_a_true_basis_passes_and_chinese_numerals_and_30_days_are_read(evidence)
             _labelled("S2", 150, "前30日最低成交价"),
         ],
         orders=[
-            _order("o1", "S1", "2026-11-06 10:00", 99),
-            _order("o2", "S2", "2026-10-13 10:00", 140),  # 29 days before: counts for 30
-            _order("o3", "S2", "2026-11-08 10:00", 160),
+            one_unit_order("o1", "S1", "2026-11-06 10:00", 99),
+            one_unit_order("o2", "S2", "2026-10-13 10:00", 140),  # 29 days before: counts for 30
+            one_unit_order("o3", "S2", "2026-11-08 10:00", 160),
         ],
     )
     findings = run_rule(root, RULE)
@@ -121,7 +111,7 @@ def test_a_basis_the_evidence_cannot_verify_is_not_checked_with_the_reason(
 ) -> None:
     root = evidence(
         catalog=[_labelled("S1", 999, label)],
-        orders=[_order("o1", "S1", "2026-11-05 10:00", 10)],
+        orders=[one_unit_order("o1", "S1", "2026-11-05 10:00", 10)],
     )
     [finding] = run_rule(root, RULE)
     assert finding.status == "not_checked"
@@ -139,7 +129,10 @@ def test_an_unreadable_label_is_not_checked_with_its_text(evidence) -> None:
 def test_no_transaction_in_the_window_makes_a_seven_day_claim_fail(evidence) -> None:
     root = evidence(
         catalog=[_labelled("S1", 120, SEVEN_DAY_LABEL), _labelled("S2", 120, "划线价")],
-        orders=[_order("o1", "S1", "2026-10-01 10:00", 90), _order("o2", "S2", "2026-10-01", 120)],
+        orders=[
+            one_unit_order("o1", "S1", "2026-10-01 10:00", 90),
+            one_unit_order("o2", "S2", "2026-10-01", 120),
+        ],
     )
     findings = run_rule(root, RULE)
     # a bare 划线价 states no basis: Art. 16's default, the last sale before the promotion
@@ -158,7 +151,7 @@ def test_missing_orders_make_transaction_bases_not_checked(evidence) -> None:
 def test_unlabelled_prices_are_left_to_the_reference_price_rule(evidence) -> None:
     root = evidence(
         catalog=[{"sku_id": "S1", "compare_at_price": 120, "promo_start": PROMO}],
-        orders=[_order("o1", "S1", "2026-11-05 10:00", 90)],
+        orders=[one_unit_order("o1", "S1", "2026-11-05 10:00", 90)],
     )
     assert by_subject(run_rule(root, RULE)) == {"*": "not_applicable"}
 
@@ -180,7 +173,7 @@ price_basis_labels:
     )
     root = evidence(
         catalog=[_labelled("S1", 120, "活动前15天最低到手价")],
-        orders=[_order("o1", "S1", "2026-10-28 10:00", 100)],
+        orders=[one_unit_order("o1", "S1", "2026-10-28 10:00", 100)],
     )
     assert by_subject(run_rule(root, RULE)) == {"sku:S1": "not_checked"}
     [finding] = run_rule(root, RULE, policies_dir=extra)
