@@ -358,28 +358,3 @@ def burst_regulars(
     if len(chance):
         regular = inside & np.isin(line_buyer * n_bursts + np.maximum(burst, 0), chance)
     return regular
-    order_shop = shop[line_order]
-    pairs = pd.DataFrame(
-        {"b": line_buyer[inside], "k": burst[inside], "o": line_order[inside]}
-    ).drop_duplicates()
-    burst_orders = pairs.drop_duplicates(["k", "o"]).groupby("k").size()
-    kept = pairs.groupby(["b", "k"]).size().rename("in_burst").reset_index()
-    first_line = pd.Series(np.flatnonzero(inside)).groupby(burst[inside]).first()
-    kept["shop"] = order_shop[first_line.reindex(kept["k"]).to_numpy()]
-    orders = pd.DataFrame({"b": line_buyer, "o": line_order, "s": order_shop}).drop_duplicates()
-    shop_orders = np.bincount(orders["s"].to_numpy(), minlength=int(shop.max()) + 1)
-    at_shop = orders.groupby(["b", "s"]).size()
-    n = at_shop.reindex(pd.MultiIndex.from_arrays([kept["b"], kept["shop"]])).to_numpy(float)
-    rate = burst_orders.reindex(kept["k"]).to_numpy(float) / np.maximum(
-        shop_orders[kept["shop"].to_numpy()], 1
-    )
-    in_burst = kept["in_burst"].to_numpy(float)
-    p = binom_sf(in_burst - 1.0, n, rate)
-    # An account with no orders at the shop beside the burst has no history
-    # to be a regular by.
-    chance = kept[(p > SPEAKS_AT) & (n > in_burst)]
-    if len(chance):
-        hit = pd.MultiIndex.from_arrays([chance["b"], chance["k"]])
-        lines = pd.MultiIndex.from_arrays([line_buyer, burst])
-        regular = np.asarray(lines.isin(hit), dtype=bool) & inside
-    return regular
