@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from riskkit.detection import Detector, DetectorOption
+from riskkit_detectors.brushing_evidence import scanned_signs
 from riskkit_detectors.brushing_features import (
     DAY,
     identity_keys,
@@ -42,8 +43,12 @@ from riskkit_detectors.identity import (
 )
 from riskkit_detectors.order_view import ItemIndex, build_order_view
 from riskkit_detectors.sections import publish_rings
+from riskkit_detectors.sign_surges import find_sign_surges, surge_windows
 
 __all__ = ["BrushingDetector"]
+
+# Longest window a sign surge is sought in: a studio brushes a SKU for a week.
+_SIGN_SURGE_DAYS = 8.0
 
 
 class BrushingDetector(Detector):
@@ -177,9 +182,12 @@ class BrushingDetector(Detector):
         shop_code = shop_code.astype(np.int64)
         # An item's surge: its orders in some window far beyond its own sales
         # elsewhere, scaled by its shop's traffic (a shop-wide promotion is none).
-        surge_windows = _doubling_windows(self.burst_hours * 3600.0)
         burst = sku_surges(
-            item, line_time, shop_code[line_order], surge_windows, self.burst_min_orders
+            item,
+            line_time,
+            shop_code[line_order],
+            surge_windows(self.burst_hours * 3600.0),
+            self.burst_min_orders,
         )
         # A burst on an item that otherwise barely sells (most of its sales in
         # one window) holds few bystanders: its buyers are linked whatever else
@@ -190,19 +198,36 @@ class BrushingDetector(Detector):
         # An ordinary buyer who happened to buy the SKU during the burst is not
         # linked by it: only burst orders that show a tell-tale sign, or buyers
         # with several orders in the burst, are.
-        burst_orders = pd.DataFrame({"b": line_buyer, "o": line_order, "k": burst})
-        burst_orders = burst_orders[burst_orders["k"] >= 0]
-        repeat = burst_orders.drop_duplicates(["b", "o"]).groupby("b")["o"].size()
-        several[repeat.index[repeat.to_numpy() >= 2].to_numpy(dtype=np.int64)] = True
-        order_telling = facts.telling()
-        burst = telling_bursts(
-            burst, line_order, order_telling, shop_code, item, lone_burst, line_buyer
+        # Several orders in one shop's bursts, not one in each of several
+        # shops': a busy customer's orders land in other shops' bursts by chance.
+        line_shop = shop_code[line_order]
+        burst_orders = pd.DataFrame({"b": line_buyer, "o": line_order, "s": line_shop, "k": burst})
+        burst_orders = burst_orders[burst_orders["k"] >= 0].drop_duplicates(["b", "s", "o"])
+        per_pair = burst_orders.groupby(["b", "s"])["o"].transform("size").to_numpy()
+        repeated = burst_orders[per_pair >= 2]
+        several[repeated["b"].to_numpy(dtype=np.int64)] = True
+        n_shops = int(shop_code.max()) + 1 if n else 1
+        line_several = (burst >= 0) & np.isin(
+            line_buyer * n_shops + line_shop,
+            repeated["b"].to_numpy(dtype=np.int64) * n_shops
+            + repeated["s"].to_numpy(dtype=np.int64),
         )
-        burst = np.where(several[line_buyer] | order_telling[line_order], burst, -1)
+        burst, line_told = telling_bursts(
+            burst,
+            line_order,
+            facts.signs(),
+            shop_code,
+            item,
+            lone_burst,
+            line_buyer,
+            facts.habits(),
+        )
+        burst = np.where(line_several | line_told, burst, -1)
         # Elsewhere a surge links only buyers nothing else links (an honest
         # regular who paid at once must not carry its household, dormitory or
         # office into a ring) and whose orders crowd into it.
-        bystander = linked_accounts(n_buyers, keys)[line_buyer]
+        linked_before_bursts = linked_accounts(n_buyers, keys)
+        bystander = linked_before_bursts[line_buyer]
         bystander |= burst_regulars(burst, line_buyer, line_order, shop_code)
         burst = np.where(bystander & ~lone_burst, -1, burst)
         if (burst >= 0).any():
@@ -215,6 +240,25 @@ class BrushingDetector(Detector):
                     max_accounts=4 * self.max_shared_accounts,
                 )
             )
+        phrase_params = {
+            "young": self.young_account_days,
+            "pay": self.instant_pay_seconds,
+            "receipt": self.quick_receipt_days,
+            "review": self.instant_review_hours,
+        }
+        first_time = created.min()
+        surges = find_sign_surges(
+            scanned_signs(facts, phrase_params),
+            item,
+            line_time,
+            line_order,
+            line_buyer,
+            shop_code,
+            surge_windows(_SIGN_SURGE_DAYS * DAY),
+            self.burst_min_orders,
+            lambda code: f"SKU {item_values[code]}",
+            lambda s: (first_time + pd.Timedelta(seconds=s)).strftime("%Y-%m-%d %H:%M"),
+        )
         # Prior suspicion of a buyer: its behaviour and how it is linked.
         buyer_behaviour = np.divide(
             np.bincount(buyer, weights=behaviour, minlength=n_buyers),
@@ -251,6 +295,25 @@ class BrushingDetector(Detector):
                     max_accounts=4 * self.max_shared_accounts,
                 )
             )
+        # A sign surge links only accounts nothing else links: an honest
+        # colleague who signed for a parcel fast must not carry its office's
+        # phone block into a ring.
+        surge_only = ~(
+            linked_before_bursts
+            | linked_accounts(n_buyers, [k for k in keys if k.kind in ("burst", "block")])
+        )
+        lone = surge_only[surges.buyers]
+        if lone.any():
+            keys.append(
+                IdentityKey(
+                    "sign_surge",
+                    surges.buyers[lone],
+                    surges.codes[lone],
+                    surges.labels(),
+                    max_accounts=4 * self.max_shared_accounts,
+                    counts_toward_degree=False,
+                )
+            )
         graph = build_identity_graph(n_buyers, keys)
         groups: BrushingGroups = score_groups(
             view=view,
@@ -267,12 +330,9 @@ class BrushingDetector(Detector):
             min_accounts=self.min_accounts,
             show_pii=self.show_pii,
             burst_repeaters=several,
-            phrase_params={
-                "young": self.young_account_days,
-                "pay": self.instant_pay_seconds,
-                "receipt": self.quick_receipt_days,
-                "review": self.instant_review_hours,
-            },
+            phrase_params=phrase_params,
+            surges=surges,
+            surge_only=surge_only,
         )
         summary: dict[str, Any] = {
             "orders": n,
@@ -284,13 +344,3 @@ class BrushingDetector(Detector):
             self, view, groups, "Brushing rings", "brushing_section.html", summary, unavailable
         )
         return self
-
-
-def _doubling_windows(longest: float) -> tuple[float, ...]:
-    """Scan windows from 30 minutes, doubling, up to ``longest`` seconds."""
-    windows: list[float] = []
-    window = 1800.0
-    while window < longest:
-        windows.append(window)
-        window *= 2.0
-    return (*windows, longest)

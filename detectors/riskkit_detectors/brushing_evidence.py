@@ -10,6 +10,7 @@ fulfilment     signed for soon after payment; near-sequential waybills
 review         five-star review right after receipt
 account        young accounts
 repeat         the same SKU ordered again, in another order, within 24 h
+entry          entered the shop from a keyword search
 sku            many of the group's accounts bought one SKU
 =============  ======================================================
 
@@ -38,7 +39,14 @@ from riskkit_detectors.groups import value_label
 from riskkit_detectors.identity import IdentityGraph, IdentityKey
 from riskkit_detectors.order_view import ItemIndex, OrderView, order_discount
 
-__all__ = ["FAMILY", "brushing_lines", "coupon_line", "identity_uses", "order_strata"]
+__all__ = [
+    "FAMILY",
+    "brushing_lines",
+    "coupon_line",
+    "identity_uses",
+    "order_strata",
+    "scanned_signs",
+]
 
 FAMILY = {
     "young_account": "account",
@@ -48,6 +56,7 @@ FAMILY = {
     "instant_review": "review",
     "sequential_waybill": "fulfilment",
     "repeat_sku": "repeat",
+    "search_entry": "entry",
 }
 _PHRASES = {
     "young_account": "were under {young:g} days old when ordering",
@@ -57,12 +66,27 @@ _PHRASES = {
     "instant_review": "reviewed 5★ within {review:g} h of receipt",
     "sequential_waybill": "received near-sequential waybill numbers",
     "repeat_sku": "ordered the same SKU again in another order within 24 h",
+    "search_entry": "entered the shop from a search",
 }
 _STRATUM = {
     "sequential_waybill": "shop_day",
     "quick_receipt": "carrier",
 }
 IDENTITY_KINDS = ("device", "phone", "ip", "address")
+
+
+def scanned_signs(
+    facts: OrderFacts, phrase_params: Mapping[str, float]
+) -> list[tuple[str, str, np.ndarray]]:
+    """(name, phrase, per-order hit) of the signs a sign surge may be made of:
+    what happened to the order, not the buyer's habits (see
+    :meth:`OrderFacts.habits`), which a cohort shares."""
+    scanned = [
+        i for i, habit in zip(facts.sign_indicators(), facts.habits(), strict=True) if not habit
+    ]
+    if facts.search_entry is not None:
+        scanned.append(facts.search_entry)
+    return [(i.name, _PHRASES[i.name].format(**phrase_params), i.hit & i.known) for i in scanned]
 
 
 def _codes(series: pd.Series) -> np.ndarray:
@@ -184,7 +208,8 @@ def brushing_lines(
     """Every line of evidence for the candidate groups (``comp_of_order`` -1 elsewhere)."""
     n_buyers = len(graph.component)
     lines: list[Line] = []
-    for ind in facts.indicators:
+    shown = [*facts.indicators, *([facts.search_entry] if facts.search_entry else [])]
+    for ind in shown:
         lines.append(
             account_indicator_line(
                 FAMILY[ind.name],

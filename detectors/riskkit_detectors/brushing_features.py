@@ -45,6 +45,7 @@ __all__ = [
 DAY = 86_400.0
 # A shop whose parcels of one carrier sit in runs this often prints in batches.
 _BATCH_SHARE = 0.5
+_HABITS = frozenset({"instant_pay", "virtual_phone"})
 
 
 @dataclass
@@ -71,6 +72,9 @@ class OrderFacts:
     review_hours: np.ndarray
     waybill_run: np.ndarray
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    # How the order reached the shop (a keyword search is what brushing buys
+    # rank for); not part of the behaviour score: half of honest orders arrive so.
+    search_entry: Indicator | None = None
 
     def behaviour(self) -> np.ndarray:
         """Weighted share of the known indicators that hit (0-1; 0 when none known)."""
@@ -82,14 +86,20 @@ class OrderFacts:
             den += ind.weight * ind.known
         return np.divide(num, den, out=np.zeros(n), where=den > 0)
 
-    def telling(self) -> np.ndarray:
-        """Orders with a sign of a fake order itself (a young account alone is not:
+    def sign_indicators(self) -> list[Indicator]:
+        """The signs of a fake order itself (a young account alone is not one:
         every new customer has one)."""
-        out = np.zeros(len(self.waybill_run), dtype=bool)
-        for ind in self.indicators:
-            if ind.name != "young_account":
-                out |= ind.hit & ind.known
-        return out
+        return [i for i in self.indicators if i.name != "young_account"]
+
+    def signs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(hit, known) per sign of :meth:`sign_indicators`."""
+        return [(i.hit, i.known) for i in self.sign_indicators()]
+
+    def habits(self) -> list[bool]:
+        """Per sign of :meth:`sign_indicators`: whether it describes the buyer
+        (a saved card pays at once, a cheap SIM) rather than what happened to
+        the order (its receipt, review, reorder): a cohort shares habits."""
+        return [i.name in _HABITS for i in self.sign_indicators()]
 
     def get(self, name: str) -> Indicator | None:
         return next((i for i in self.indicators if i.name == name), None)
@@ -206,6 +216,25 @@ def order_facts(
         runs = np.full(n, -1, dtype=np.int64)
         unavailable["waybill"] = "no tracking_no column (sequential waybills unknown)"
 
+    search_entry = None
+    if known(orders["channel"]):
+        # Read each distinct wording once ("search", "Search", "搜索进店").
+        codes, wordings = pd.factorize(orders["channel"])
+        wording = pd.Series(wordings, dtype="string").str.strip().str.lower()
+        is_search = np.asarray(wording.str.contains("search|搜索", regex=True), dtype=bool)
+        is_blank = np.asarray(wording == "", dtype=bool)
+        safe = np.maximum(codes, 0)
+        search_entry = Indicator(
+            "search_entry",
+            0.0,
+            (codes >= 0) & is_search[safe],
+            (codes >= 0) & ~is_blank[safe],
+            "channel",
+            0.5,
+        )
+    else:
+        unavailable["channel"] = "no channel column (search entries unknown)"
+
     if not known(orders["device_id"]):
         unavailable["device"] = "no device_id column (shared devices unknown)"
     if not known(orders["ip"]):
@@ -224,6 +253,7 @@ def order_facts(
         receipt_days=receipt,
         review_hours=review,
         waybill_run=runs,
+        search_entry=search_entry,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from riskkit_detectors.ring_scoring import (
     score_candidates,
     spoke_for,
 )
+from riskkit_detectors.sign_surges import SignSurges, judge_by_surges
 
 __all__ = ["BrushingGroups", "score_groups"]
 
@@ -57,6 +58,8 @@ def score_groups(
     show_pii: bool,
     burst_repeaters: np.ndarray,
     phrase_params: Mapping[str, float],
+    surges: SignSurges,
+    surge_only: np.ndarray,
 ) -> BrushingGroups:
     n = len(view)
     n_buyers = len(component)
@@ -83,17 +86,35 @@ def score_groups(
     coupon, coupon_share = coupon_line(view, buyer, n_buyers, comp, n_groups, strata["shop"])
     # Brushers are refunded in full: coupons are pointless to them.
     candidate &= ~((coupon.p <= SPEAKS_AT) & (coupon_share >= 0.5))
-    scores = score_candidates(lines, candidate)
-    flagged_group = (
-        candidate & (scores.score >= threshold) & _targets_a_shop(scores.family_p, n_groups)
+    share_surge_only = np.divide(
+        np.bincount(component, weights=surge_only, minlength=n_groups),
+        np.maximum(accounts, 1),
     )
+    by_surge, reweighed = judge_by_surges(
+        lines, surges, graph.links, share_surge_only, n_groups, ("sku",)
+    )
+    scores = score_candidates(lines, candidate)
+    targets = _targets_a_shop(scores.family_p, n_groups) | by_surge
+    flagged_group = candidate & (scores.score >= threshold) & targets
 
     comp_of_buyer = np.full(n_buyers, -1, dtype=np.int64)
     comp_of_buyer[buyer[comp >= 0]] = comp[comp >= 0]
     # A member shows a fake order's signs itself: sharing a home IP with a ring
     # account or buying its SKU is what honest customers do too.
-    own_signs = [ln for ln in lines if ln.name in FAMILY]
-    member = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(own_signs, comp_of_buyer)
+    # (A search entry is how half of honest orders arrive: it marks no member.)
+    own_signs = [ln for ln in lines if ln.name in FAMILY and ln.name != "search_entry"]
+    # A buyer found only by a sign surge showed that sign by definition, as
+    # the surge's share of honest buyers do: it must fall in surges of two
+    # signs, or show a sign that spoke against its group without a surge.
+    spoke = spoke_for(own_signs, comp_of_buyer)
+    family_of = {ln.name: ln.family for ln in lines}
+    picked: dict[str, list[np.ndarray]] = {}
+    for name, groups in reweighed.items():
+        picked.setdefault(family_of[name], []).append(groups)
+    unpicked = [replace(ln, p=_silenced(ln.p, picked.get(ln.family, []))) for ln in own_signs]
+    member = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | (spoke & ~surge_only)
+    in_two = surges.links_per_buyer(n_buyers) >= 2
+    member |= in_two | spoke_for(unpicked, comp_of_buyer)
     member |= burst_repeaters
     comp = np.where(member[buyer] & (comp >= 0), comp, -1)
     group_score_of_order = np.where(comp >= 0, scores.score[np.maximum(comp, 0)], 0.0)
@@ -104,6 +125,15 @@ def score_groups(
         "BR", flagged_group, scores, member_accounts, member_orders, lines, graph, keys, show_pii
     )
     return BrushingGroups(order_score, comp, flagged, _order_reasons(facts, n), verdicts)
+
+
+def _silenced(p: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    if not groups:
+        return p
+    quiet = p.copy()
+    for codes in groups:
+        quiet[codes] = 1.0
+    return quiet
 
 
 def _targets_a_shop(family_p: Mapping[str, np.ndarray], n_groups: int) -> np.ndarray:

@@ -8,7 +8,7 @@ bar by themselves (see :mod:`riskkit_detectors.evidence`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,10 +26,12 @@ from riskkit_detectors.evidence import (
 
 __all__ = [
     "Burst",
+    "ItemScan",
     "burst_line",
     "burst_regulars",
     "densest_windows",
     "household_bursts",
+    "scan_items",
     "sku_surges",
     "span_text",
     "telling_bursts",
@@ -161,49 +163,43 @@ def span_text(seconds: float) -> str:
 def telling_bursts(
     burst: np.ndarray,
     line_order: np.ndarray,
-    telling: np.ndarray,
+    signs: Sequence[tuple[np.ndarray, np.ndarray]],
     shop: np.ndarray,
     line_item: np.ndarray,
     lone_burst: np.ndarray,
     line_buyer: np.ndarray,
-) -> np.ndarray:
-    """Per line: its burst code when the burst's orders show fake-order signs far
-    more often than the shop's orders outside every burst, else -1.
+    habits: Sequence[bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: its burst code when the burst's orders show fake-order signs
+    far more often than comparable orders outside every burst, else -1; and
+    whether the line's order shows a sign its burst is convicted by.
 
-    A flash sale's honest buyers pay at once and ship to virtual-operator
-    phones at their shop's usual rate; linking those of them that do would make
-    the sign both the link and the evidence.  So a burst links its telling
-    buyers only when its telling share beats the shop's own background
-    (binomial tail, Benjamini-Hochberg over the bursts).
+    ``signs`` holds per order a (hit, known) pair for each sign.  A flash
+    sale's honest buyers pay at once and ship to virtual-operator phones at
+    their shop's usual rate; linking those of them that do would make the sign
+    both the link and the evidence.  So signs are weighed against the shop's
+    orders outside every burst and the item's other buyers (binomial tail,
+    Benjamini-Hochberg over bursts x signs), in two ways: all signs together,
+    and each on its own.  A habit (``habits``: a saved card pays at once, a
+    cheap SIM) far beyond its background may be a cohort's (a live stream's
+    viewers, a snap-up script); so a burst is convicted by the signs
+    together, by a sign of what became of its orders on its own, or by two
+    signs each on its own.  A shop that prints
+    every waybill in one run gives its sequential waybills no weight.
     """
     inside = burst >= 0
-    if not inside.any():
-        return burst
+    told_line = np.zeros(len(burst), dtype=bool)
+    if not inside.any() or not signs:
+        return np.where(inside, -1, burst), told_line
     orders = pd.DataFrame({"k": burst[inside], "o": line_order[inside]}).drop_duplicates()
-    o = orders["o"].to_numpy()
-    per = (
-        pd.DataFrame({"k": orders["k"].to_numpy(), "t": telling[o], "s": shop[o]})
-        .groupby("k", sort=True)
-        .agg(n=("t", "size"), told=("t", "sum"), shop=("s", "first"))
-    )
-    in_any = np.zeros(len(telling), dtype=bool)
+    k_of, o = orders["k"].to_numpy(dtype=np.int64), orders["o"].to_numpy(dtype=np.int64)
+    codes, k_pos = np.unique(k_of, return_inverse=True)
+    burst_shop = np.zeros(len(codes), dtype=np.int64)
+    burst_shop[k_pos] = shop[o]
+    in_any = np.zeros(len(shop), dtype=bool)
     in_any[o] = True
     outside = ~in_any
     n_shops = int(shop.max()) + 1 if len(shop) else 1
-    shop_orders = np.bincount(shop[outside], minlength=n_shops).astype(float)
-    shop_told = np.bincount(shop[outside], weights=telling[outside], minlength=n_shops)
-    overall = float(telling[outside].sum() + 1.0) / float(outside.sum() + 2.0)
-    shops = per["shop"].to_numpy(dtype=np.int64)
-    # Laplace-smoothed, and a shop with no orders outside bursts falls back to
-    # the export's rate.
-    rate = np.where(
-        shop_orders[shops] > 0,
-        (shop_told[shops] + 1.0) / (shop_orders[shops] + 2.0),
-        overall,
-    )
-    # The burst's own item outside the burst is comparable activity too: a
-    # live stream's buyers pay at once before and after its busiest minutes.
-    codes = per.index.to_numpy(dtype=np.int64)
     # Other buyers of the item: a ring's own later orders of it are no background.
     width = int(line_buyer.max()) + 1 if len(line_buyer) else 1
     burst_pairs = np.unique(burst[inside] * width + line_buyer[inside])
@@ -211,31 +207,149 @@ def telling_bursts(
     item_outside = pd.DataFrame({"i": line_item[~own], "o": line_order[~own]}).drop_duplicates()
     item_outside = item_outside[outside[item_outside["o"].to_numpy()]]
     item_outside = item_outside[np.isin(item_outside["i"].to_numpy(), codes)]
-    item_stats = (
-        pd.DataFrame(
-            {"i": item_outside["i"].to_numpy(), "t": telling[item_outside["o"].to_numpy()]}
-        )
-        .groupby("i")["t"]
-        .agg(["size", "sum"])
-        .reindex(codes, fill_value=0)
-    )
-    item_rate = (item_stats["sum"].to_numpy(float) + 2.0 * rate) / (
-        item_stats["size"].to_numpy(float) + 2.0
-    )
+    io_item = np.searchsorted(codes, item_outside["i"].to_numpy())
+    io_order = item_outside["o"].to_numpy(dtype=np.int64)
     # Only where the item sells beyond its burst: a burst on an item that
     # otherwise barely sells leaves the item no background of its own.
     sells_beyond = ~pd.Series(lone_burst[inside]).groupby(burst[inside]).any().reindex(
         codes
     ).to_numpy(bool)
-    rate = np.where(sells_beyond, np.maximum(rate, item_rate), rate)
-    told = per["told"].to_numpy(dtype=float)
-    n = per["n"].to_numpy(dtype=float)
-    p = binom_sf(told - 1.0, n, rate)
-    # Significance is not enough in a big burst: its telling orders are linked,
-    # so most of them must be more than chance would put there.
-    most_beyond_chance = told >= 2.0 * n * rate
-    keep = per.index.to_numpy(dtype=np.int64)[(bh_qvalues(p) <= SPEAKS_AT) & most_beyond_chance]
-    return np.where(np.isin(burst, keep), burst, -1)
+    any_hit = np.zeros(len(shop), dtype=bool)
+    for hit, known in signs:
+        any_hit |= hit & known
+    tested = [*signs, (any_hit, np.ones(len(shop), dtype=bool))]
+    p_all = np.ones((len(codes), len(tested)))
+    beyond = np.zeros((len(codes), len(tested)), dtype=bool)
+    for j, (hit, known) in enumerate(tested):
+        hit = hit & known
+        n = np.bincount(k_pos, weights=known[o].astype(float), minlength=len(codes))
+        told = np.bincount(k_pos, weights=hit[o].astype(float), minlength=len(codes))
+        base = outside & known
+        shop_orders = np.bincount(shop[base], minlength=n_shops).astype(float)
+        shop_told = np.bincount(shop[base], weights=hit[base].astype(float), minlength=n_shops)
+        overall = float(hit[base].sum() + 1.0) / float(base.sum() + 2.0)
+        # Laplace-smoothed; a shop with no comparable orders falls back to the export's rate.
+        rate = np.where(
+            shop_orders[burst_shop] > 0,
+            (shop_told[burst_shop] + 1.0) / (shop_orders[burst_shop] + 2.0),
+            overall,
+        )
+        # The burst's own item outside the burst is comparable activity too: a
+        # live stream's buyers pay at once before and after its busiest minutes.
+        item_known = known[io_order]
+        item_n = np.bincount(io_item, weights=item_known.astype(float), minlength=len(codes))
+        item_told = np.bincount(io_item, weights=hit[io_order].astype(float), minlength=len(codes))
+        item_rate = (item_told + 2.0 * rate) / (item_n + 2.0)
+        rate = np.where(sells_beyond, np.maximum(rate, item_rate), rate)
+        p_all[:, j] = np.where(n > 0, binom_sf(told - 1.0, n, rate), 1.0)
+        # Significance is not enough in a big burst: its telling orders are
+        # linked, so most of them must be more than chance would put there.
+        beyond[:, j] = (told > 0) & (told >= 2.0 * n * rate)
+    # The signs together are the first question asked of every burst; each
+    # sign on its own is a second family of questions, controlled apart.
+    q = np.empty_like(p_all)
+    q[:, -1] = bh_qvalues(p_all[:, -1])
+    q[:, :-1] = bh_qvalues(p_all[:, :-1].ravel()).reshape(len(codes), len(signs))
+    convicts = (q <= SPEAKS_AT) & beyond
+    together = convicts[:, -1]
+    alone = convicts[:, :-1]
+    habit = np.asarray(habits if habits is not None else [True] * len(signs), dtype=bool)
+    kept = together | (alone & ~habit).any(axis=1) | (alone.sum(axis=1) >= 2)
+    line_pos = np.searchsorted(codes, np.maximum(burst, 0))
+    line_pos = np.minimum(line_pos, len(codes) - 1)
+    line_kept = inside & (codes[line_pos] == burst) & kept[line_pos]
+    told_line = line_kept & together[line_pos] & any_hit[line_order]
+    for j, (hit, known) in enumerate(signs):
+        told_line |= line_kept & alone[line_pos, j] & (hit & known)[line_order]
+    return np.where(line_kept, burst, -1), told_line
+
+
+@dataclass
+class ItemScan:
+    """Per scanned item: its most surprising window and the lines in it.
+
+    ``order`` holds the scanned lines sorted by item and time (``line_item``
+    and ``line_seconds`` along it); ``start`` and ``end`` index into it (end
+    exclusive).
+    """
+
+    items: np.ndarray
+    p: np.ndarray  # corrected for the windows and lengths tried, before BH
+    start: np.ndarray
+    end: np.ndarray
+    count: np.ndarray
+    expected: np.ndarray
+    order: np.ndarray
+    line_item: np.ndarray
+    line_seconds: np.ndarray
+
+    def lines_in(self, chosen: np.ndarray, n_lines: int) -> np.ndarray:
+        """Per line: the item code where the line falls in a chosen item's window."""
+        out = np.full(n_lines, -1, dtype=np.int64)
+        if chosen.any():
+            marks = np.zeros(len(self.order) + 1, dtype=np.int64)
+            np.add.at(marks, self.start[chosen], 1)
+            np.add.at(marks, self.end[chosen], -1)
+            inside = np.cumsum(marks[:-1]) > 0
+            out[self.order[inside]] = self.line_item[inside]
+        return out
+
+
+def scan_items(
+    item: np.ndarray,
+    seconds: np.ndarray,
+    shop: np.ndarray,
+    windows: tuple[float, ...],
+    min_orders: int,
+) -> ItemScan | None:
+    """Each item's window selling most beyond what its own sales elsewhere
+    lead one to expect (see :func:`sku_surges`); None without usable lines."""
+    usable = (item >= 0) & np.isfinite(seconds)
+    if not usable.any() or not windows:
+        return None
+    idx = np.flatnonzero(usable)
+    order = idx[np.lexsort((seconds[idx], item[idx]))]
+    it, t = item[order], seconds[order]
+    t0 = float(t.min())
+    longest = max(windows)
+    span = float(t.max() - t0) + longest + 1.0
+    key = it.astype(np.float64) * span + (t - t0)
+    line_shop = shop[order]
+    shop_sorted = np.sort(line_shop.astype(np.float64) * span + (t - t0))
+    shop_total = np.bincount(line_shop).astype(float)
+    item_total = np.bincount(it).astype(float)
+    segment = np.flatnonzero(np.r_[True, it[1:] != it[:-1]])
+    items = it[segment]
+    best = np.ones(len(items))
+    best_start = segment.copy()
+    best_end = segment + 1
+    best_k = np.zeros(len(items))
+    best_e = np.zeros(len(items))
+    for window in windows:
+        end = np.searchsorted(key, key + window, side="right")
+        count = end - np.arange(len(order))
+        # First position of each item's largest count: one composite key per line.
+        rank = count.astype(np.int64) * len(order) + (len(order) - 1 - np.arange(len(order)))
+        start_pos = len(order) - 1 - np.maximum.reduceat(rank, segment) % len(order)
+        k = count[start_pos].astype(float)
+        total = item_total[items]
+        at = line_shop[start_pos] * span + (t[start_pos] - t0)
+        in_shop = np.searchsorted(shop_sorted, at + window, side="right") - np.searchsorted(
+            shop_sorted, at, side="left"
+        )
+        shop_in = in_shop - k
+        shop_out = shop_total[line_shop[start_pos]] - in_shop - (total - k)
+        expected = (total - k + 1.0) * (shop_in + 1.0) / (shop_out + 1.0)
+        tries = len(windows) * max(1.0, (float(t.max()) - t0) / window)
+        p = np.minimum(1.0, tries * poisson_sf(k - 1.0, expected))
+        p = np.where(k >= min_orders, p, 1.0)
+        better = p < best
+        best = np.where(better, p, best)
+        best_start = np.where(better, start_pos, best_start)
+        best_end = np.where(better, end[start_pos], best_end)
+        best_k = np.where(better, k, best_k)
+        best_e = np.where(better, expected, best_e)
+    return ItemScan(items, best, best_start, best_end, best_k, best_e, order, it, t)
 
 
 def sku_surges(
@@ -258,61 +372,10 @@ def sku_surges(
     tried; Benjamini-Hochberg over the items.  The shortest window that
     holds a ring's orders holds the fewest honest orders beside them.
     """
-    n = len(item)
-    out = np.full(n, -1, dtype=np.int64)
-    usable = (item >= 0) & np.isfinite(seconds)
-    if not usable.any() or not windows:
-        return out
-    idx = np.flatnonzero(usable)
-    order = idx[np.lexsort((seconds[idx], item[idx]))]
-    it, t = item[order], seconds[order]
-    t0 = float(t.min())
-    longest = max(windows)
-    span = float(t.max() - t0) + longest + 1.0
-    key = it.astype(np.float64) * span + (t - t0)
-    line_shop = shop[order]
-    shop_sorted = np.sort(line_shop.astype(np.float64) * span + (t - t0))
-    shop_total = np.bincount(line_shop).astype(float)
-    item_total = np.bincount(it).astype(float)
-    segment = np.flatnonzero(np.r_[True, it[1:] != it[:-1]])
-    best_p: np.ndarray | None = None
-    for window in windows:
-        end = np.searchsorted(key, key + window, side="right")
-        count = end - np.arange(len(order))
-        # First position of each item's largest count: one composite key per line.
-        rank = count.astype(np.int64) * len(order) + (len(order) - 1 - np.arange(len(order)))
-        start_pos = len(order) - 1 - np.maximum.reduceat(rank, segment) % len(order)
-        items = it[segment]
-        k = count[start_pos].astype(float)
-        total = item_total[items]
-        at = line_shop[start_pos] * span + (t[start_pos] - t0)
-        in_shop = np.searchsorted(shop_sorted, at + window, side="right") - np.searchsorted(
-            shop_sorted, at, side="left"
-        )
-        shop_in = in_shop - k
-        shop_out = shop_total[line_shop[start_pos]] - in_shop - (total - k)
-        expected = (total - k + 1.0) * (shop_in + 1.0) / (shop_out + 1.0)
-        tries = len(windows) * max(1.0, (float(t.max()) - t0) / window)
-        p = np.minimum(1.0, tries * poisson_sf(k - 1.0, expected))
-        p = np.where(k >= min_orders, p, 1.0)
-        frame = pd.DataFrame({"p": p, "start": start_pos, "end": end[start_pos]}, index=items)
-        if best_p is None:
-            chosen = frame
-        else:
-            better = frame["p"].to_numpy() < chosen.loc[items, "p"].to_numpy()
-            chosen.loc[items[better]] = frame.loc[items[better]].to_numpy()
-        best_p = chosen["p"].to_numpy()
-    assert best_p is not None
-    surging = bh_qvalues(best_p) <= SPEAKS_AT
-    starts = chosen["start"].to_numpy(dtype=np.int64)[surging]
-    stops = chosen["end"].to_numpy(dtype=np.int64)[surging]
-    if len(starts):
-        marks = np.zeros(len(order) + 1, dtype=np.int64)
-        np.add.at(marks, starts, 1)
-        np.add.at(marks, stops, -1)
-        inside = np.cumsum(marks[:-1]) > 0
-        out[order[inside]] = it[inside]
-    return out
+    scan = scan_items(item, seconds, shop, windows, min_orders)
+    if scan is None:
+        return np.full(len(item), -1, dtype=np.int64)
+    return scan.lines_in(bh_qvalues(scan.p) <= SPEAKS_AT, len(item))
 
 
 def burst_regulars(

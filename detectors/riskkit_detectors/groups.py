@@ -20,6 +20,7 @@ _KIND_NAMES = {
     "waybill_run": "near-sequential waybills",
     "block": "dense buyer×SKU block",
     "burst": "order burst on SKU",
+    "sign_surge": "surge of",
     "repeat": "same-day repeat orders of SKU",
     "station": "parcel station",
     "station_redeem": "parcel station",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -212,6 +213,12 @@ class IdentityKey:
         item = self.values[code]
         return str(item.as_py() if isinstance(item, pa.Scalar) else item)
 
+    @cached_property
+    def linking(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Distinct (buyer, value) pairs, accounts per value, and which values
+        link (computed once: the graph and the bystander checks both ask)."""
+        return _linking_values(self)
+
 
 @dataclass
 class IdentityGraph:
@@ -233,7 +240,12 @@ class IdentityGraph:
 def _linking_values(key: IdentityKey) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """A key's distinct (buyer, value) pairs, accounts per value, and which values link."""
     present = key.codes >= 0
-    pair = pd.DataFrame({"b": key.buyers[present], "v": key.codes[present]}).drop_duplicates()
+    buyers, codes = key.buyers[present].astype(np.int64), key.codes[present].astype(np.int64)
+    width = int(codes.max()) + 1 if len(codes) else 1
+    # First occurrence of each pair, in input order (as drop_duplicates keeps).
+    _, first = np.unique(buyers * width + codes, return_index=True)
+    first.sort()
+    pair = pd.DataFrame({"b": buyers[first], "v": codes[first]})
     accounts = np.bincount(pair["v"].to_numpy(), minlength=len(key.values)).astype(np.int64)
     linking = (accounts >= max(key.min_accounts, 2)) & (accounts <= key.max_accounts)
     if key.min_orders_per_account > 0:
@@ -248,7 +260,7 @@ def linked_accounts(n_buyers: int, keys: list[IdentityKey]) -> np.ndarray:
     for key in keys:
         if not (key.codes >= 0).any():
             continue
-        pair, _, linking = _linking_values(key)
+        pair, _, linking = key.linking
         linked[pair["b"].to_numpy()[linking[pair["v"].to_numpy()]]] = True
     return linked
 
@@ -266,7 +278,7 @@ def build_identity_graph(n_buyers: int, keys: list[IdentityKey]) -> IdentityGrap
         if not present.any():
             value_accounts[key.kind] = np.zeros(len(key.values), dtype=np.int64)
             continue
-        pair, accounts, linking = _linking_values(key)
+        pair, accounts, linking = key.linking
         value_accounts[key.kind] = accounts
         use = pair[linking[pair["v"].to_numpy()]]
         # A home address or router shared by a household says nothing about

@@ -33,6 +33,7 @@ _TEXT = (
     "ship_address",
     "carrier",
     "tracking_no",
+    "channel",
 )
 _NUMBERS = ("review_rating",)
 

@@ -1,0 +1,279 @@
+"""Sign surges: one item's orders showing one fake-order sign, crowded into days.
+
+A studio that brushes a shop's SKUs over a week with old accounts, each on its
+own device and rotating IP, shares no identifier and need not lift the SKU's
+sales much.  What it cannot hide is its orders' sign: forty five-star reviews
+within the hour of receipt, where the SKU's other buyers leave two a week.
+So every sign is scanned like a sales surge (:func:`riskkit_detectors.
+evidence_bursts.scan_items`), over that sign's orders only: an item's window
+holding far more of them than the item's own sign-showing orders elsewhere,
+scaled by the shop's other items' sign-showing orders inside and outside
+the window, lead one to expect.  Benjamini-Hochberg over signs x items.
+
+The surge links the buyers whose orders in it show the sign.  The sign is
+then the reason they are linked, not evidence against them: a group linked
+so is judged on the surge's own q-value for that sign (corrected for every
+window, length, item and sign tried), and on signs it was not picked by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from riskkit_detectors.evidence import SPEAKS_AT, Line, bh_qvalues, binom_sf, percent
+from riskkit_detectors.evidence_bursts import span_text
+
+__all__ = ["SignSurges", "find_sign_surges", "judge_by_surges", "surge_windows"]
+
+
+@dataclass
+class SignSurges:
+    """The surges found, one row each, and the (buyer, surge) pairs they link."""
+
+    sign: np.ndarray  # index into the scanned signs
+    item: np.ndarray
+    q: np.ndarray
+    facts: list[str]
+    buyers: np.ndarray  # per linked pair
+    codes: np.ndarray  # per linked pair: the surge's row
+    names: list[str] = field(default_factory=list)  # per scanned sign
+    value_labels: list[str] = field(default_factory=list)  # per surge, as links name it
+
+    def __len__(self) -> int:
+        return len(self.q)
+
+    def links_per_buyer(self, n_buyers: int) -> np.ndarray:
+        """How many surges of distinct signs each buyer falls in."""
+        pairs = np.unique(self.buyers * (len(self.names) + 1) + self.sign[self.codes])
+        return np.bincount(pairs // (len(self.names) + 1), minlength=n_buyers)
+
+    def labels(self) -> pd.Index:
+        return pd.Index(self.value_labels, dtype=object)
+
+
+def surge_windows(longest: float) -> tuple[float, ...]:
+    """Scan windows from 30 minutes, doubling, up to ``longest`` seconds."""
+    windows: list[float] = []
+    window = 1800.0
+    while window < longest:
+        windows.append(window)
+        window *= 2.0
+    return (*windows, longest)
+
+
+@dataclass
+class _ShareScan:
+    items: np.ndarray
+    p: np.ndarray
+    start: np.ndarray  # into ``order``, per item: its best window's first line
+    end: np.ndarray  # exclusive
+    order: np.ndarray  # the sign-showing lines, by item and time
+    orders: np.ndarray
+    rate: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    def lines(self, r: int) -> np.ndarray:
+        return self.order[self.start[r] : self.end[r]]
+
+
+class _Lines:
+    """Every scanned line sorted once by (item, time) and by (shop, time)."""
+
+    def __init__(self, item: np.ndarray, seconds: np.ndarray, shop: np.ndarray, longest: float):
+        self.usable = (item >= 0) & np.isfinite(seconds)
+        self.item, self.seconds, self.shop = item, seconds, shop
+        idx = np.flatnonzero(self.usable)
+        self.t0 = float(seconds[idx].min()) if len(idx) else 0.0
+        self.t_end = float(seconds[idx].max()) if len(idx) else 0.0
+        self.span = self.t_end - self.t0 + longest + 1.0
+        self.by_item = np.sort(self.item_key(idx))
+        self.by_shop = np.sort(self.shop_key(idx))
+        self.item_n = np.bincount(item[idx], minlength=int(item.max()) + 1 if len(item) else 0)
+
+    def item_key(self, idx: np.ndarray) -> np.ndarray:
+        return self.item[idx] * self.span + (self.seconds[idx] - self.t0)
+
+    def shop_key(self, idx: np.ndarray) -> np.ndarray:
+        return self.shop[idx] * self.span + (self.seconds[idx] - self.t0)
+
+
+def _count(sorted_keys: np.ndarray, at: np.ndarray, window: float) -> np.ndarray:
+    return np.searchsorted(sorted_keys, at + window, side="right") - np.searchsorted(
+        sorted_keys, at, side="left"
+    )
+
+
+def _share_scan(
+    base: _Lines, showing: np.ndarray, windows: tuple[float, ...], min_orders: int
+) -> _ShareScan | None:
+    """Each item's window where its lines show the sign far more often than its
+    lines elsewhere, or its shop's other lines in that window, do."""
+    sig_idx = np.flatnonzero(base.usable & showing)
+    if not len(sig_idx):
+        return None
+    sig_order = sig_idx[np.lexsort((base.seconds[sig_idx], base.item[sig_idx]))]
+    key_sig = base.item_key(sig_order)
+    shop_sig = np.sort(base.shop_key(sig_idx))
+    at_shop = base.shop_key(sig_order)
+    it = base.item[sig_order]
+    item_k = np.bincount(base.item[sig_idx], minlength=len(base.item_n)).astype(float)
+    positions = np.arange(len(sig_order))
+    best = np.ones(len(sig_order))
+    best_end = positions + 1
+    best_n = np.zeros(len(sig_order))
+    best_rate = np.zeros(len(sig_order))
+    for window in windows:
+        end = np.searchsorted(key_sig, key_sig + window, side="right")
+        # Only windows holding enough sign-showing lines are weighed at all.
+        pos = np.flatnonzero(end - positions >= min_orders)
+        if not len(pos):
+            continue
+        k = (end[pos] - pos).astype(float)
+        n = _count(base.by_item, key_sig[pos], window).astype(float)
+        shop_k = _count(shop_sig, at_shop[pos], window)
+        shop_n = _count(base.by_shop, at_shop[pos], window)
+        item_rate = (item_k[it[pos]] - k + 1.0) / (base.item_n[it[pos]] - n + 2.0)
+        shop_rate = (shop_k - k + 1.0) / (shop_n - n + 2.0)
+        rate = np.maximum(item_rate, shop_rate)
+        # Most of the window's sign-showing orders must be beyond chance: they
+        # are the ones linked.
+        beyond = k >= 2.0 * n * rate
+        pos, k, n, rate = pos[beyond], k[beyond], n[beyond], rate[beyond]
+        tries = len(windows) * max(1.0, (base.t_end - base.t0) / window)
+        p = np.minimum(1.0, tries * binom_sf(k - 1.0, n, rate))
+        better = p < best[pos]
+        chosen = pos[better]
+        best[chosen] = p[better]
+        best_end[chosen] = end[chosen]
+        best_n[chosen] = n[better]
+        best_rate[chosen] = rate[better]
+    segment = np.flatnonzero(np.r_[True, it[1:] != it[:-1]])
+    # Each item's best start: the first position of its smallest p.
+    rank = np.lexsort((positions, best, it))
+    start = rank[np.searchsorted(it[rank], it[segment], side="left")]
+    sig_seconds = base.seconds[sig_order]
+    return _ShareScan(
+        items=it[segment],
+        p=best[start],
+        start=start,
+        end=best_end[start],
+        order=sig_order,
+        orders=best_n[start],
+        rate=best_rate[start],
+        first=sig_seconds[start],
+        last=sig_seconds[best_end[start] - 1],
+    )
+
+
+def find_sign_surges(
+    signs: Sequence[tuple[str, str, np.ndarray]],
+    item: np.ndarray,
+    line_seconds: np.ndarray,
+    line_order: np.ndarray,
+    line_buyer: np.ndarray,
+    shop: np.ndarray,
+    windows: tuple[float, ...],
+    min_orders: int,
+    describe_item: Callable[[int], str],
+    describe_time: Callable[[float], str],
+) -> SignSurges:
+    """Surges of each sign (``(name, phrase, per-order hit)``) over items."""
+    line_shop = shop[line_order]
+    base = _Lines(item, line_seconds, line_shop, max(windows))
+    scans = [_share_scan(base, hit[line_order], windows, min_orders) for _, _, hit in signs]
+    p = np.concatenate([np.zeros(0)] + [s.p for s in scans if s is not None])
+    q_all = bh_qvalues(p)
+    sign_of: list[int] = []
+    item_of: list[int] = []
+    q_of: list[float] = []
+    facts: list[str] = []
+    labels: list[str] = []
+
+    pair_buyers: list[np.ndarray] = []
+    pair_codes: list[np.ndarray] = []
+    offset = 0
+    for j, scan in enumerate(scans):
+        if scan is None:
+            continue
+        q = q_all[offset : offset + len(scan.p)]
+        offset += len(scan.p)
+        for r in np.flatnonzero(q <= SPEAKS_AT):
+            rows = scan.lines(int(r))
+            code = len(q_of)
+            name = describe_item(int(scan.items[r]))
+            sign_of.append(j)
+            item_of.append(int(scan.items[r]))
+            q_of.append(float(q[r]))
+            facts.append(
+                f"{len(rows)} of {int(scan.orders[r])} order lines of {name} "
+                f"{signs[j][1]} within {span_text(float(scan.last[r] - scan.first[r]))} "
+                f"(from {describe_time(float(scan.first[r]))}); the SKU's other lines, or "
+                f"the shop's other lines at the time, put the rate at "
+                f"{percent(float(scan.rate[r]))} (Laplace-smoothed) "
+                f"(surge q = {q[r]:.2g} over every window, SKU and sign scanned)"
+            )
+            labels.append(f"{signs[j][0].replace('_', ' ')} on {name}")
+            pair_buyers.append(np.unique(line_buyer[rows]))
+            pair_codes.append(np.full(len(pair_buyers[-1]), code, dtype=np.int64))
+    empty = np.zeros(0, dtype=np.int64)
+    return SignSurges(
+        sign=np.asarray(sign_of, dtype=np.int64),
+        item=np.asarray(item_of, dtype=np.int64),
+        q=np.asarray(q_of, dtype=float),
+        facts=facts,
+        buyers=np.concatenate(pair_buyers) if pair_buyers else empty,
+        codes=np.concatenate(pair_codes) if pair_codes else empty,
+        names=[name for name, _, _ in signs],
+        value_labels=labels,
+    )
+
+
+def judge_by_surges(
+    lines: Sequence[Line],
+    surges: SignSurges,
+    links: pd.DataFrame,
+    surge_only_share: np.ndarray,
+    n_groups: int,
+    circular_families: Sequence[str],
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Re-weigh the lines of groups linked by sign surges.  Returns, per group,
+    whether a surge links it (a surge targets its item's shop as surely as a
+    SKU), and per re-weighed line the groups it was re-weighed for.
+
+    The line of a sign that picked a group's accounts is replaced by the
+    surge's q-value for that sign (the smallest over the group's surges of
+    it), its reason by the surge's.  Where most of a group's accounts are
+    linked by surges alone, ``circular_families`` (they bought the surging
+    SKU: that is how they were found) say nothing.
+    """
+    linked = np.zeros(n_groups, dtype=bool)
+    reweighed: dict[str, np.ndarray] = {}
+    rows = links[links["kind"] == "sign_surge"]
+    if not len(surges) or rows.empty:
+        return linked, reweighed
+    code = rows["value_code"].to_numpy(dtype=np.int64)
+    comp = rows["component"].to_numpy(dtype=np.int64)
+    linked[comp] = True
+    by_name = {line.name: line for line in lines}
+    for j, name in enumerate(surges.names):
+        line = by_name.get(name)
+        mine = surges.sign[code] == j
+        if line is None or not mine.any():
+            continue
+        best = pd.Series(surges.q[code[mine]]).groupby(comp[mine]).idxmin()
+        groups = best.index.to_numpy(dtype=np.int64)
+        surge_code = code[mine][best.to_numpy(dtype=np.int64)]
+        line.p[groups] = np.maximum(line.p[groups], surges.q[surge_code])
+        reweighed[name] = groups
+        for group, surge in zip(groups, surge_code, strict=True):
+            line.facts[int(group)] = surges.facts[int(surge)]
+    circular = linked & (surge_only_share >= 0.5)
+    for line in lines:
+        if line.family in circular_families:
+            line.p[circular] = 1.0
+    return linked, reweighed
