@@ -79,11 +79,9 @@ def scanned_signs(
     facts: OrderFacts, phrase_params: Mapping[str, float]
 ) -> list[tuple[str, str, np.ndarray]]:
     """(name, phrase, per-order hit) of the signs a sign surge may be made of:
-    what happened to the order, not the buyer's habits (see
-    :meth:`OrderFacts.habits`), which a cohort shares."""
-    scanned = [
-        i for i, habit in zip(facts.sign_indicators(), facts.habits(), strict=True) if not habit
-    ]
+    what happened to the order, not who the buyer is (see
+    :meth:`OrderFacts.order_signs`)."""
+    scanned = facts.order_signs()
     if facts.search_entry is not None:
         scanned.append(facts.search_entry)
     return [(i.name, _PHRASES[i.name].format(**phrase_params), i.hit & i.known) for i in scanned]

@@ -45,7 +45,12 @@ __all__ = [
 DAY = 86_400.0
 # A shop whose parcels of one carrier sit in runs this often prints in batches.
 _BATCH_SHARE = 0.5
-_HABITS = frozenset({"instant_pay", "virtual_phone"})
+# Signs that describe the buyer (a saved card pays at once, a cheap SIM),
+# not what happened to the order.
+_BUYER_TRAITS = frozenset({"instant_pay", "virtual_phone"})
+# Signs a sale's honest cohort shows together: its traits, and reordering
+# the SKU within the day when the sale limits one per order.
+_COHORT_SIGNS = _BUYER_TRAITS | {"repeat_sku"}
 
 
 @dataclass
@@ -96,10 +101,17 @@ class OrderFacts:
         return [(i.hit, i.known) for i in self.sign_indicators()]
 
     def habits(self) -> list[bool]:
-        """Per sign of :meth:`sign_indicators`: whether it describes the buyer
-        (a saved card pays at once, a cheap SIM) rather than what happened to
-        the order (its receipt, review, reorder): a cohort shares habits."""
-        return [i.name in _HABITS for i in self.sign_indicators()]
+        """Per sign of :meth:`sign_indicators`: whether a sale's honest cohort
+        shows it together (paying at once, a cheap SIM, reordering the SKU
+        within the day when one per order is allowed); alone, such a sign
+        convicts no burst."""
+        return [i.name in _COHORT_SIGNS for i in self.sign_indicators()]
+
+    def order_signs(self) -> list[Indicator]:
+        """The signs of :meth:`sign_indicators` that tell what happened to
+        the order (its receipt, review, waybill, a reorder), not who the
+        buyer is."""
+        return [i for i in self.sign_indicators() if i.name not in _BUYER_TRAITS]
 
     def get(self, name: str) -> Indicator | None:
         return next((i for i in self.indicators if i.name == name), None)

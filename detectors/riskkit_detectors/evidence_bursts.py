@@ -180,9 +180,9 @@ def telling_bursts(
     both the link and the evidence.  So signs are weighed against the shop's
     orders outside every burst and the item's other buyers (binomial tail,
     Benjamini-Hochberg over bursts x signs), in two ways: all signs together,
-    and each on its own.  A habit (``habits``: a saved card pays at once, a
-    cheap SIM) far beyond its background may be a cohort's (a live stream's
-    viewers, a snap-up script); so a burst is convicted by the signs
+    and each on its own.  A cohort sign (``habits``: a saved card pays at
+    once, a cheap SIM, a one-per-order sale's reorders) far beyond its
+    background may be a cohort's (a live stream's viewers, a snap-up script); so a burst is convicted by the signs
     together, by a sign of what became of its orders on its own, or by two
     signs each on its own.  A shop that prints
     every waybill in one run gives its sequential waybills no weight.

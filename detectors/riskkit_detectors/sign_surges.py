@@ -170,6 +170,30 @@ def _share_scan(
     )
 
 
+def _crowded_buyers(
+    surge_lines: list[np.ndarray], line_order: np.ndarray, line_buyer: np.ndarray
+) -> np.ndarray:
+    """Per buyer: True where most of its orders are in some sign surge.
+
+    A surge's sign-showing lines are suspicious; the buyer behind one of them
+    is only as suspect as the surges are its business.  A customer who places
+    forty orders a month, two of them in a surge, has a life the surge does
+    not explain: reviewing at once or re-ordering within the day is how it
+    shops everywhere.  A brushing account's orders are the surges'.
+    """
+    n_buyers = int(line_buyer.max()) + 1 if len(line_buyer) else 0
+    n_orders = int(line_order.max()) + 1 if len(line_order) else 0
+    order_buyer = np.full(n_orders, -1, dtype=np.int64)
+    order_buyer[line_order] = line_buyer
+    present = order_buyer >= 0
+    in_surge = np.zeros(n_orders, dtype=bool)
+    if surge_lines:
+        in_surge[line_order[np.concatenate(surge_lines)]] = True
+    orders = np.bincount(order_buyer[present], minlength=n_buyers)
+    surged = np.bincount(order_buyer[present & in_surge], minlength=n_buyers)
+    return np.asarray(2 * surged >= orders, dtype=bool)
+
+
 def find_sign_surges(
     signs: Sequence[tuple[str, str, np.ndarray]],
     item: np.ndarray,
@@ -196,6 +220,7 @@ def find_sign_surges(
 
     pair_buyers: list[np.ndarray] = []
     pair_codes: list[np.ndarray] = []
+    surge_lines: list[np.ndarray] = []
     offset = 0
     for j, scan in enumerate(scans):
         if scan is None:
@@ -218,16 +243,21 @@ def find_sign_surges(
                 f"(surge q = {q[r]:.2g} over every window, SKU and sign scanned)"
             )
             labels.append(f"{signs[j][0].replace('_', ' ')} on {name}")
+            surge_lines.append(rows)
             pair_buyers.append(np.unique(line_buyer[rows]))
             pair_codes.append(np.full(len(pair_buyers[-1]), code, dtype=np.int64))
     empty = np.zeros(0, dtype=np.int64)
+    buyers = np.concatenate(pair_buyers) if pair_buyers else empty
+    codes = np.concatenate(pair_codes) if pair_codes else empty
+    crowded = _crowded_buyers(surge_lines, line_order, line_buyer)
+    keep = crowded[buyers] if len(buyers) else np.zeros(0, dtype=bool)
     return SignSurges(
         sign=np.asarray(sign_of, dtype=np.int64),
         item=np.asarray(item_of, dtype=np.int64),
         q=np.asarray(q_of, dtype=float),
         facts=facts,
-        buyers=np.concatenate(pair_buyers) if pair_buyers else empty,
-        codes=np.concatenate(pair_codes) if pair_codes else empty,
+        buyers=buyers[keep],
+        codes=codes[keep],
         names=[name for name, _, _ in signs],
         value_labels=labels,
     )

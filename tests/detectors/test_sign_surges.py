@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from test_ring_evidence import START, _flagged, honest_shop
+from test_ring_evidence import START, _flagged, _instant_payers, honest_shop
 
 from riskkit_detectors.brushing import BrushingDetector
 from riskkit_detectors.evidence_bursts import telling_bursts
@@ -94,6 +94,48 @@ def test_a_studio_sharing_nothing_is_found_by_its_sign_surges_and_bystanders_are
     assert "surge of" in finding["shared_identifiers"]
 
 
+def _habitual_quick_reviewer(orders: pd.DataFrame) -> pd.DataFrame:
+    """One honest customer next door to the courier's depot, with thirty orders
+    over the month: every parcel signed for the next day and reviewed 5★
+    within the hour, two of them SKU010 during the studio's week."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for k in range(30):
+        day = 9.6 + 0.2 * k if k < 2 else float(rng.uniform(0, 20))
+        created = START + pd.Timedelta(days=day)
+        received = created + pd.Timedelta(hours=float(rng.uniform(14, 30)))
+        rows.append(
+            {
+                "order_id": f"Q{k}",
+                "buyer_id": "q0",
+                "created_at": created,
+                "paid_at": created + pd.Timedelta(minutes=3),
+                "shop_id": "S1",
+                "sku_id": "SKU010" if k < 2 else f"SKU{int(rng.integers(0, 80)):03d}",
+                "ship_phone": "13912345678",
+                "ship_address": "上海市徐汇区漕溪北路88号3栋1201室",
+                "carrier": "中通快递",
+                "tracking_no": f"6620{int(rng.integers(0, 10**8)):08d}",
+                "amount_paid": 89.0,
+                "received_at": received,
+                "reviewed_at": received + pd.Timedelta(minutes=int(rng.integers(5, 50))),
+                "review_rating": 5.0,
+            }
+        )
+    return pd.concat([orders, pd.DataFrame(rows)], ignore_index=True)
+
+
+def test_a_customer_who_reviews_everything_at_once_is_no_studio_account() -> None:
+    """Two of thirty orders in the studio's surge: the surge is not what the
+    account is for, and none of its orders is flagged; the studio still is."""
+    orders, ring_orders, _ = _shop_with_studio()
+    orders = _habitual_quick_reviewer(orders)
+    detector = BrushingDetector().fit(orders)
+    flagged = _flagged(detector)
+    assert flagged[ring_orders].sum() >= 18
+    assert not flagged[[f"Q{k}" for k in range(30)]].any()
+
+
 def test_a_sign_surge_reason_states_true_counts() -> None:
     orders, _, _ = _shop_with_studio()
     detector = BrushingDetector().fit(orders)
@@ -169,3 +211,40 @@ def test_a_burst_of_instant_payers_alone_is_a_habit_not_a_conviction() -> None:
     convicts no burst when the signs together do not."""
     kept, told, _ = _weigh_burst(habit=True, seed=2)
     assert (kept == -1).all() and not told.any()
+
+
+def _flash_sale(orders: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A two-hour sale of SKU007, one per order: 120 honest buyers, each at
+    its own address, a fifth of them ordering a second unit minutes later."""
+    rng = np.random.default_rng(21)
+    rows = []
+    for a in range(120):
+        created = START + pd.Timedelta(days=12, minutes=float(rng.uniform(0, 120)))
+        for k in range(2 if a % 5 == 0 else 1):
+            placed = created + pd.Timedelta(minutes=7 * k)
+            rows.append(
+                {
+                    "order_id": f"F{a}-{k}",
+                    "buyer_id": f"f{a}",
+                    "created_at": placed,
+                    "paid_at": placed + pd.Timedelta(seconds=int(rng.integers(20, 900))),
+                    "shop_id": "S1",
+                    "sku_id": "SKU007",
+                    "ship_phone": f"13{int(rng.integers(10**8, 10**9 - 1)):09d}",
+                    "ship_address": f"武汉市洪山区珞喻路{a}号{a % 11}栋{a}室",
+                    "carrier": "中通快递",
+                    "tracking_no": f"4410{int(rng.integers(0, 10**8)):08d}",
+                    "amount_paid": 19.9,
+                }
+            )
+    sale = pd.DataFrame(rows)
+    return pd.concat([orders, sale], ignore_index=True), list(sale["order_id"])
+
+
+def test_a_sales_reorders_alone_convict_no_burst() -> None:
+    """A sale that allows one unit per order has its buyers reorder within
+    minutes: the sale's cohort shares that sign, and it links none of them.
+    (A fifth of the shop's buyers pay within seconds, as in most exports.)"""
+    orders, sale = _flash_sale(_instant_payers(honest_shop(seed=4), 0.2, seed=6))
+    flagged = _flagged(BrushingDetector().fit(orders))
+    assert not flagged[sale].any()
