@@ -67,6 +67,7 @@ def surge_windows(longest: float) -> tuple[float, ...]:
 
 @dataclass
 class _ShareScan:
+    unscanned: int  # items whose sign-showing lines are too few to scan: p = 1 each
     items: np.ndarray
     p: np.ndarray
     start: np.ndarray  # into ``order``, per item: its best window's first line
@@ -116,12 +117,19 @@ def _share_scan(
     sig_idx = np.flatnonzero(base.usable & showing)
     if not len(sig_idx):
         return None
-    sig_order = sig_idx[np.lexsort((base.seconds[sig_idx], base.item[sig_idx]))]
+    item_k = np.bincount(base.item[sig_idx], minlength=len(base.item_n)).astype(float)
+    # An item with fewer sign-showing lines than a window needs has no window
+    # to weigh: it is one test with p = 1, counted but not scanned.
+    scanned = sig_idx[item_k[base.item[sig_idx]] >= min_orders]
+    unscanned = int(np.count_nonzero((item_k > 0) & (item_k < min_orders)))
+    sig_order = scanned[np.lexsort((base.seconds[scanned], base.item[scanned]))]
+    if not len(sig_order):
+        none, no_lines = np.zeros(0), np.zeros(0, dtype=np.int64)
+        return _ShareScan(unscanned, no_lines, none, no_lines, no_lines, no_lines, *[none] * 4)
     key_sig = base.item_key(sig_order)
     shop_sig = np.sort(base.shop_key(sig_idx))
     at_shop = base.shop_key(sig_order)
     it = base.item[sig_order]
-    item_k = np.bincount(base.item[sig_idx], minlength=len(base.item_n)).astype(float)
     positions = np.arange(len(sig_order))
     best = np.ones(len(sig_order))
     best_end = positions + 1
@@ -167,6 +175,7 @@ def _share_scan(
         rate=best_rate[start],
         first=sig_seconds[start],
         last=sig_seconds[best_end[start] - 1],
+        unscanned=unscanned,
     )
 
 
@@ -210,7 +219,10 @@ def find_sign_surges(
     line_shop = shop[line_order]
     base = _Lines(item, line_seconds, line_shop, max(windows))
     scans = [_share_scan(base, hit[line_order], windows, min_orders) for _, _, hit in signs]
-    p = np.concatenate([np.zeros(0)] + [s.p for s in scans if s is not None])
+    unscanned = sum(s.unscanned for s in scans if s is not None)
+    p = np.concatenate(
+        [np.zeros(0)] + [s.p for s in scans if s is not None] + [np.ones(unscanned)]
+    )
     q_all = bh_qvalues(p)
     sign_of: list[int] = []
     item_of: list[int] = []
