@@ -220,9 +220,7 @@ def find_sign_surges(
     base = _Lines(item, line_seconds, line_shop, max(windows))
     scans = [_share_scan(base, hit[line_order], windows, min_orders) for _, _, hit in signs]
     unscanned = sum(s.unscanned for s in scans if s is not None)
-    p = np.concatenate(
-        [np.zeros(0)] + [s.p for s in scans if s is not None] + [np.ones(unscanned)]
-    )
+    p = np.concatenate([np.zeros(0)] + [s.p for s in scans if s is not None] + [np.ones(unscanned)])
     q_all = bh_qvalues(p)
     sign_of: list[int] = []
     item_of: list[int] = []
