@@ -168,7 +168,7 @@ def telling_bursts(
     line_item: np.ndarray,
     lone_burst: np.ndarray,
     line_buyer: np.ndarray,
-    habits: Sequence[bool] | None = None,
+    habits: Sequence[bool],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line: its burst code when the burst's orders show fake-order signs
     far more often than comparable orders outside every burst, else -1; and
@@ -180,12 +180,12 @@ def telling_bursts(
     both the link and the evidence.  So signs are weighed against the shop's
     orders outside every burst and the item's other buyers (binomial tail,
     Benjamini-Hochberg over bursts x signs), in two ways: all signs together,
-    and each on its own.  A cohort sign (``habits``: a saved card pays at
-    once, a cheap SIM, a one-per-order sale's reorders) far beyond its
-    background may be a cohort's (a live stream's viewers, a snap-up script); so a burst is convicted by the signs
-    together, by a sign of what became of its orders on its own, or by two
-    signs each on its own.  A shop that prints
-    every waybill in one run gives its sequential waybills no weight.
+    and each on its own.  A cohort sign (``habits``, per sign: a saved card
+    pays at once, a cheap SIM, a one-per-order sale's reorders) far beyond its
+    background may be a cohort's (a live stream's viewers, a snap-up script);
+    so a burst is convicted by the signs together, by a sign of what became of
+    its orders on its own, or by two signs each on its own.  A shop that
+    prints every waybill in one run gives its sequential waybills no weight.
     """
     inside = burst >= 0
     told_line = np.zeros(len(burst), dtype=bool)
@@ -253,7 +253,7 @@ def telling_bursts(
     convicts = (q <= SPEAKS_AT) & beyond
     together = convicts[:, -1]
     alone = convicts[:, :-1]
-    habit = np.asarray(habits if habits is not None else [True] * len(signs), dtype=bool)
+    habit = np.asarray(habits, dtype=bool)
     kept = together | (alone & ~habit).any(axis=1) | (alone.sum(axis=1) >= 2)
     line_pos = np.searchsorted(codes, np.maximum(burst, 0))
     line_pos = np.minimum(line_pos, len(codes) - 1)
