@@ -135,6 +135,7 @@ def _share_scan(
     best_end = positions + 1
     best_n = np.zeros(len(sig_order))
     best_rate = np.zeros(len(sig_order))
+    item_before = np.searchsorted(base.by_item, key_sig, side="left")
     for window in windows:
         end = np.searchsorted(key_sig, key_sig + window, side="right")
         # Only windows holding enough sign-showing lines are weighed at all.
@@ -142,14 +143,20 @@ def _share_scan(
         if not len(pos):
             continue
         k = (end[pos] - pos).astype(float)
-        n = _count(base.by_item, key_sig[pos], window).astype(float)
+        n = (
+            np.searchsorted(base.by_item, key_sig[pos] + window, side="right") - item_before[pos]
+        ).astype(float)
+        item_rate = (item_k[it[pos]] - k + 1.0) / (base.item_n[it[pos]] - n + 2.0)
+        # Most of the window's sign-showing orders must be beyond chance: they
+        # are the ones linked.  The rate is the larger of the item's and the
+        # shop's, so a window below twice the item's rate is out already, and
+        # the shop's counts are only looked up for the rest.
+        beyond = k >= 2.0 * n * item_rate
+        pos, k, n, item_rate = pos[beyond], k[beyond], n[beyond], item_rate[beyond]
         shop_k = _count(shop_sig, at_shop[pos], window)
         shop_n = _count(base.by_shop, at_shop[pos], window)
-        item_rate = (item_k[it[pos]] - k + 1.0) / (base.item_n[it[pos]] - n + 2.0)
         shop_rate = (shop_k - k + 1.0) / (shop_n - n + 2.0)
         rate = np.maximum(item_rate, shop_rate)
-        # Most of the window's sign-showing orders must be beyond chance: they
-        # are the ones linked.
         beyond = k >= 2.0 * n * rate
         pos, k, n, rate = pos[beyond], k[beyond], n[beyond], rate[beyond]
         tries = len(windows) * max(1.0, (base.t_end - base.t0) / window)
