@@ -39,6 +39,7 @@ from riskkit_detectors.identity import (
     IdentityKey,
     build_identity_graph,
     linked_accounts,
+    linked_only_among,
     sku_bursts,
 )
 from riskkit_detectors.order_view import ItemIndex, build_order_view
@@ -69,6 +70,9 @@ class BrushingDetector(Detector):
     quick_receipt_days
         A parcel signed for this soon after payment is suspiciously fast
         (an empty parcel, 空包).
+    quick_ship_hours
+        An order shipped this soon after payment was not picked and packed:
+        an empty parcel's waybill is bought, not earned.
     instant_review_hours
         A five-star review this soon after receipt counts as instant.
     max_shared_accounts
@@ -105,6 +109,7 @@ class BrushingDetector(Detector):
         young_account_days: float = 30.0,
         instant_pay_seconds: float = 5.0,
         quick_receipt_days: float = 2.0,
+        quick_ship_hours: float = 2.0,
         instant_review_hours: float = 12.0,
         max_shared_accounts: int = 50,
         block_min_density: float = 0.6,
@@ -121,6 +126,7 @@ class BrushingDetector(Detector):
         self.young_account_days = young_account_days
         self.instant_pay_seconds = instant_pay_seconds
         self.quick_receipt_days = quick_receipt_days
+        self.quick_ship_hours = quick_ship_hours
         self.instant_review_hours = instant_review_hours
         self.max_shared_accounts = max_shared_accounts
         self.block_min_density = block_min_density
@@ -144,6 +150,7 @@ class BrushingDetector(Detector):
             self.quick_receipt_days,
             self.instant_review_hours,
             self.waybill_gap,
+            self.quick_ship_hours,
         )
         behaviour = facts.behaviour()
         keys = identity_keys(
@@ -227,6 +234,7 @@ class BrushingDetector(Detector):
         # regular who paid at once must not carry its household, dormitory or
         # office into a ring) and whose orders crowd into it.
         linked_before_bursts = linked_accounts(n_buyers, keys)
+        keys_before_bursts = list(keys)
         bystander = linked_before_bursts[line_buyer]
         bystander |= burst_regulars(burst, line_buyer, line_order, shop_code)
         burst = np.where(bystander & ~lone_burst, -1, burst)
@@ -244,6 +252,7 @@ class BrushingDetector(Detector):
             "young": self.young_account_days,
             "pay": self.instant_pay_seconds,
             "receipt": self.quick_receipt_days,
+            "ship": self.quick_ship_hours,
             "review": self.instant_review_hours,
         }
         first_time = created.min()
@@ -297,12 +306,23 @@ class BrushingDetector(Detector):
             )
         # A sign surge links only accounts nothing else links: an honest
         # colleague who signed for a parcel fast must not carry its office's
-        # phone block into a ring.
+        # phone block into a ring.  Unless chance accounts for less than one
+        # of the surge's sign-showing orders and what else links an account
+        # links it only to accounts of such surges (a studio's accounts in
+        # pairs at one address): then the surge holds no such colleague.
         surge_only = ~(
             linked_before_bursts
             | linked_accounts(n_buyers, [k for k in keys if k.kind in ("burst", "block")])
         )
-        lone = surge_only[surges.buyers]
+        in_lone = np.zeros(n_buyers, dtype=bool)
+        in_lone[surges.buyers[surges.lone[surges.codes]]] = True
+        among_lone = linked_only_among(n_buyers, keys_before_bursts, in_lone)
+        lone = surge_only[surges.buyers] | (surges.lone[surges.codes] & among_lone[surges.buyers])
+        # Only the lone surges' orders of the accounts they link are fake
+        # orders whoever placed them (see score_groups).
+        linked_by_lone = np.zeros(n_buyers, dtype=bool)
+        linked_by_lone[surges.buyers[lone & surges.lone[surges.codes]]] = True
+        surges.lone_orders = surges.lone_orders[linked_by_lone[buyer[surges.lone_orders]]]
         if lone.any():
             keys.append(
                 IdentityKey(

@@ -53,20 +53,24 @@ FAMILY = {
     "virtual_phone": "phone",
     "instant_pay": "payment",
     "quick_receipt": "fulfilment",
+    "quick_shipment": "fulfilment",
     "instant_review": "review",
     "sequential_waybill": "fulfilment",
     "repeat_sku": "repeat",
     "search_entry": "entry",
+    "title_name": "name",
 }
 _PHRASES = {
     "young_account": "were under {young:g} days old when ordering",
     "virtual_phone": "ship to virtual-operator phones (170/171/162/165/167)",
     "instant_pay": "paid within {pay:g} s of ordering",
     "quick_receipt": "signed for parcels within {receipt:g} days of payment",
+    "quick_shipment": "were shipped within {ship:g} h of payment",
     "instant_review": "reviewed 5★ within {review:g} h of receipt",
     "sequential_waybill": "received near-sequential waybill numbers",
     "repeat_sku": "ordered the same SKU again in another order within 24 h",
     "search_entry": "entered the shop from a search",
+    "title_name": "shipped to a surname and a title only (王先生, 李女士)",
 }
 _STRATUM = {
     "sequential_waybill": "shop_day",

@@ -116,7 +116,12 @@ def score_groups(
     in_two = surges.links_per_buyer(n_buyers) >= 2
     member |= in_two | spoke_for(unpicked, comp_of_buyer)
     member |= burst_repeaters
-    comp = np.where(member[buyer] & (comp >= 0), comp, -1)
+    # An order in a surge that chance explains less than one order of is a
+    # fake order whoever placed it; the account's other orders may be its
+    # camouflage, and are flagged only if the account is a member.
+    in_lone_surge = np.zeros(n, dtype=bool)
+    in_lone_surge[surges.lone_orders] = True
+    comp = np.where((member[buyer] | in_lone_surge) & (comp >= 0), comp, -1)
     group_score_of_order = np.where(comp >= 0, scores.score[np.maximum(comp, 0)], 0.0)
     order_score = np.maximum(group_score_of_order, _UNGROUPED_SCALE * behaviour)
     flagged = (comp >= 0) & flagged_group[np.maximum(comp, 0)]
@@ -161,6 +166,9 @@ def _order_reasons(facts: OrderFacts, n: int) -> np.ndarray:
         elif ind.name == "quick_receipt":
             text = pd.Series(facts.receipt_days[hit] * 24).round(0).astype(int).astype(str)
             fragment[hit] = ("signed for " + text + " h after payment").to_numpy()
+        elif ind.name == "quick_shipment":
+            text = pd.Series(facts.ship_hours[hit] * 60).round(0).astype(int).astype(str)
+            fragment[hit] = ("shipped " + text + " min after payment").to_numpy()
         elif ind.name == "young_account":
             text = pd.Series(facts.account_age_days[hit]).round(1).astype(str)
             fragment[hit] = ("account " + text + " days old").to_numpy()

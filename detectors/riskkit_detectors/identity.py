@@ -38,6 +38,7 @@ __all__ = [
     "is_drop_point_key",
     "is_virtual_key",
     "linked_accounts",
+    "linked_only_among",
     "normalise_address",
     "normalise_phone",
     "phone_key",
@@ -263,6 +264,23 @@ def linked_accounts(n_buyers: int, keys: list[IdentityKey]) -> np.ndarray:
         pair, _, linking = key.linking
         linked[pair["b"].to_numpy()[linking[pair["v"].to_numpy()]]] = True
     return linked
+
+
+def linked_only_among(n_buyers: int, keys: list[IdentityKey], among: np.ndarray) -> np.ndarray:
+    """Per buyer: every account these keys link it to is ``among`` the given
+    ones (True also where nothing links it)."""
+    clean = np.ones(n_buyers, dtype=bool)
+    for key in keys:
+        if not (key.codes >= 0).any():
+            continue
+        pair, accounts, linking = key.linking
+        b = pair["b"].to_numpy()
+        v = pair["v"].to_numpy()
+        keep = linking[v]
+        b, v = b[keep], v[keep]
+        outsiders = np.bincount(v, weights=~among[b], minlength=len(accounts))
+        clean[b[outsiders[v] > 0]] = False
+    return clean
 
 
 def build_identity_graph(n_buyers: int, keys: list[IdentityKey]) -> IdentityGraph:

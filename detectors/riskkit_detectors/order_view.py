@@ -21,7 +21,14 @@ __all__ = [
     "text_column",
 ]
 
-_TIMESTAMPS = ("created_at", "paid_at", "buyer_registered_at", "received_at", "reviewed_at")
+_TIMESTAMPS = (
+    "created_at",
+    "paid_at",
+    "buyer_registered_at",
+    "shipped_at",
+    "received_at",
+    "reviewed_at",
+)
 _TEXT = (
     "buyer_id",
     "shop_id",
@@ -29,6 +36,7 @@ _TEXT = (
     "coupon_code",
     "ip",
     "device_id",
+    "ship_name",
     "ship_phone",
     "ship_address",
     "carrier",

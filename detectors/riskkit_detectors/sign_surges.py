@@ -41,6 +41,10 @@ class SignSurges:
     buyers: np.ndarray  # per linked pair
     codes: np.ndarray  # per linked pair: the surge's row
     names: list[str] = field(default_factory=list)  # per scanned sign
+    # per surge: chance accounts for less than one of its sign-showing lines
+    lone: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # the orders of those surges' sign-showing lines
+    lone_orders: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     value_labels: list[str] = field(default_factory=list)  # per surge, as links name it
 
     def __len__(self) -> int:
@@ -210,6 +214,46 @@ def _crowded_buyers(
     return np.asarray(2 * surged >= orders, dtype=bool)
 
 
+def _habitual_pairs(
+    buyers: np.ndarray,
+    codes: np.ndarray,
+    surge_sign: np.ndarray,
+    surge_lines: list[np.ndarray],
+    signs: Sequence[tuple[str, str, np.ndarray]],
+    line_order: np.ndarray,
+    line_buyer: np.ndarray,
+) -> np.ndarray:
+    """Per linked (buyer, surge) pair: True where the buyer shows the surge's
+    sign on its orders outside that sign's surges beyond chance.
+
+    Then the sign is the buyer's habit (it reviews everything at once), and
+    the surge does not explain it.  A brushing account's other orders are
+    camouflage, bought and received like anybody's: the sign is the surge's.
+    Chance is the sign's rate over every order of the export.
+    """
+    habitual = np.zeros(len(buyers), dtype=bool)
+    if not len(buyers):
+        return habitual
+    n_buyers = int(line_buyer.max()) + 1
+    order_buyer = np.full(int(line_order.max()) + 1, -1, dtype=np.int64)
+    order_buyer[line_order] = line_buyer
+    present = order_buyer >= 0
+    pair_sign = surge_sign[codes]
+    for j in np.unique(pair_sign):
+        hit = np.asarray(signs[j][2][: len(order_buyer)], dtype=bool)
+        in_surge = np.zeros(len(order_buyer), dtype=bool)
+        for code in np.flatnonzero(surge_sign == j):
+            in_surge[line_order[surge_lines[code]]] = True
+        rate = float(hit[present].mean())
+        outside = np.bincount(order_buyer[present & ~in_surge], minlength=n_buyers)
+        shown = np.bincount(order_buyer[present & ~in_surge & hit], minlength=n_buyers)
+        mine = np.flatnonzero(pair_sign == j)
+        b = buyers[mine]
+        p = binom_sf(shown[b] - 1.0, outside[b].astype(float), rate)
+        habitual[mine] = (shown[b] > 0) & (p <= SPEAKS_AT)
+    return habitual
+
+
 def find_sign_surges(
     signs: Sequence[tuple[str, str, np.ndarray]],
     item: np.ndarray,
@@ -232,6 +276,7 @@ def find_sign_surges(
     sign_of: list[int] = []
     item_of: list[int] = []
     q_of: list[float] = []
+    lone_of: list[bool] = []
     facts: list[str] = []
     labels: list[str] = []
 
@@ -251,6 +296,7 @@ def find_sign_surges(
             sign_of.append(j)
             item_of.append(int(scan.items[r]))
             q_of.append(float(q[r]))
+            lone_of.append(bool(scan.orders[r] * scan.rate[r] < 1.0))
             facts.append(
                 f"{len(rows)} of {int(scan.orders[r])} order lines of {name} "
                 f"{signs[j][1]} within {span_text(float(scan.last[r] - scan.first[r]))} "
@@ -267,7 +313,14 @@ def find_sign_surges(
     buyers = np.concatenate(pair_buyers) if pair_buyers else empty
     codes = np.concatenate(pair_codes) if pair_codes else empty
     crowded = _crowded_buyers(surge_lines, line_order, line_buyer)
-    keep = crowded[buyers] if len(buyers) else np.zeros(0, dtype=bool)
+    surge_sign = np.asarray(sign_of, dtype=np.int64)
+    habitual = _habitual_pairs(
+        buyers, codes, surge_sign, surge_lines, signs, line_order, line_buyer
+    )
+    # Beyond the crowded accounts, a surge chance explains less than one order
+    # of links every account whose sign there is not its habit.
+    lone = np.asarray(lone_of, dtype=bool)
+    keep = (crowded[buyers] | (~habitual & lone[codes])) if len(buyers) else np.zeros(0, dtype=bool)
     return SignSurges(
         sign=np.asarray(sign_of, dtype=np.int64),
         item=np.asarray(item_of, dtype=np.int64),
@@ -277,6 +330,12 @@ def find_sign_surges(
         codes=codes[keep],
         names=[name for name, _, _ in signs],
         value_labels=labels,
+        lone=lone,
+        lone_orders=np.unique(
+            line_order[np.concatenate([surge_lines[c] for c in np.flatnonzero(lone_of)])]
+        )
+        if any(lone_of)
+        else np.zeros(0, dtype=np.int64),
     )
 
 

@@ -179,6 +179,7 @@ FORMATS: dict[str, FormatSpec] = {
                 "ship_phone": ("Shipping Phone", "Phone", "Billing Phone"),
                 "status": ("Financial Status",),
                 "refund_amount": ("Refunded Amount",),
+                "shipped_at": ("Fulfilled at",),
                 "shop_id": ("Vendor",),
             },
             joined={
@@ -272,6 +273,7 @@ FORMATS: dict[str, FormatSpec] = {
                 "ship_phone": ("手机",),
                 "carrier": ("快递公司",),
                 "tracking_no": ("快递单号",),
+                "shipped_at": ("发货时间",),
                 "received_at": ("确认收货时间",),
             },
             joined={"ship_address": (("省", "市", "区", "街道"), "")},

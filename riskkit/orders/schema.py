@@ -70,6 +70,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("refund_amount", "money", "Amount refunded (order level: on the first line)"),
     Column("carrier", "text", "Logistics company"),
     Column("tracking_no", "id", "Waybill number"),
+    Column("shipped_at", "timestamp", "When the shop shipped the order (fulfilled, 发货)"),
     Column("received_at", "timestamp", "When the buyer signed for the parcel"),
     Column("review_rating", "number", "Review stars (1-5)"),
     Column("reviewed_at", "timestamp", "When the review was left"),
@@ -111,6 +112,7 @@ SIGNALS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "refund": ("refund_amount",),
     "waybill": ("carrier", "tracking_no"),
+    "shipment": ("shipped_at",),
     "receipt": ("received_at",),
     "review": ("review_rating", "reviewed_at"),
 }

@@ -157,6 +157,7 @@ def assemble(
             _null_if(unshipped, geo.lookup([c[0] for c in CARRIERS], done.carrier)).take(at)
         ),
         "tracking_no": text_series(tracking_numbers(done.carrier, done.waybill).take(at)),
+        "shipped_at": timestamp_series(done.shipped[owner]),
         "received_at": timestamp_series(done.received[owner]),
         "review_rating": pd.Series(rating[owner], copy=False),
         "reviewed_at": timestamp_series(done.reviewed[owner]),
@@ -183,7 +184,6 @@ def facts_and_addresses(
         {
             "order_id": text_series(order_id),
             "sequence": np.arange(n_orders, dtype=np.int64),
-            "shipped_at": timestamp_series(done.shipped),
             "address_code": address_code,
             "subtotal": money_series(done.subtotal),
             "items": np.bincount(owner, weights=quantity, minlength=n_orders).astype(np.int64),

@@ -97,6 +97,7 @@ def write_shopify(folder: Path) -> Path:
                 "Email": "anna@example.com",
                 "Financial Status": "paid",
                 "Paid at": "2026-10-20 10:12:40 +0800",
+                "Fulfilled at": "2026-10-20 16:05:00 +0800",
                 "Currency": "CNY",
                 "Subtotal": "297.00",
                 "Total": "287.00",

@@ -75,6 +75,7 @@ def test_shopify_line_items_inherit_order_fields(tmp_path: Path) -> None:
     assert str(order["created_at"].iloc[0]) == "2026-10-20 10:11:12"  # wall clock of +0800
     assert order["sku_id"].tolist() == ["LS-M", "SOCK-2", "=CAP-1"]
     assert order["amount_paid"].sum() == 287.0  # total counted once
+    assert str(order["shipped_at"].iloc[0]) == "2026-10-20 16:05:00"  # Fulfilled at
     # Shopify's Device ID is a point-of-sale device, not the buyer's phone
     assert "device_id" not in frame or frame["device_id"].isna().all()
 
@@ -97,6 +98,7 @@ def test_pinduoduo_without_buyer_account(tmp_path: Path) -> None:
     assert frame["unit_price"].tolist() == [19.9, 19.9]
     assert frame["discount_amount"].tolist() == [5.5, 0.0]
     assert frame["ship_address"].iloc[1] == "河南省郑州市二七区大学路10号"
+    assert str(frame["shipped_at"].iloc[0]) == "2026-10-22 18:00:00"  # 发货时间
 
 
 def test_canonical_csv_keeps_leading_zeros(tmp_path: Path) -> None:

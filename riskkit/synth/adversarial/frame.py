@@ -161,6 +161,7 @@ def assemble(
             pc.if_else(pa.array(unshipped), pa.scalar(None, pa.string()), carrier_names).take(at)
         ),
         "tracking_no": text_series(tracking_numbers(done.carrier, done.waybill).take(at)),
+        "shipped_at": timestamp_series(done.shipped[owner]),
         "received_at": timestamp_series(done.received[owner]),
         "review_rating": pd.Series(rating[owner], copy=False),
         "reviewed_at": timestamp_series(done.reviewed[owner]),
