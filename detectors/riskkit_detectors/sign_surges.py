@@ -351,9 +351,10 @@ def judge_by_surges(
     whether a surge links it (a surge targets its item's shop as surely as a
     SKU), and per re-weighed line the groups it was re-weighed for.
 
-    The line of a sign that picked a group's accounts is replaced by the
-    surge's q-value for that sign (the smallest over the group's surges of
-    it), its reason by the surge's.  Where most of a group's accounts are
+    The line of a sign that picked a group's accounts takes the larger of its
+    own p-value and the surge's q-value for that sign (the smallest over the
+    group's surges of it): the sign that found the accounts can speak no more
+    strongly than the surge does.  Its reason becomes the surge's.  Where most of a group's accounts are
     linked by surges alone, ``circular_families`` (they bought the surging
     SKU: that is how they were found) say nothing.
     """
