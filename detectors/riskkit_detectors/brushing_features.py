@@ -1,8 +1,9 @@
 """Per-order facts of brushing (刷单), each computed only where the export has it.
 
 A fake order is paid at once, its empty parcel (空包) is shipped within the
-hour (a waybill bought, nothing packed) and signed for a day later, a five-star review follows immediately, the account is days old and
-its phone is a cheap virtual-operator SIM, and its waybill number is the next
+hour (a waybill bought, nothing packed) and signed for a day later, a
+five-star review follows immediately, the account is days old and its phone
+is a cheap virtual-operator SIM, and its waybill number is the next
 one after another fake order's.  Each indicator is 0/1 with a ``known`` mask:
 an order that has not been delivered yet says nothing about receipt speed.
 """

@@ -190,6 +190,13 @@ def _share_scan(
     )
 
 
+def _order_buyers(line_order: np.ndarray, line_buyer: np.ndarray) -> np.ndarray:
+    """Per order: its buyer (-1 for an order with no scanned line)."""
+    order_buyer = np.full(int(line_order.max()) + 1 if len(line_order) else 0, -1, dtype=np.int64)
+    order_buyer[line_order] = line_buyer
+    return order_buyer
+
+
 def _crowded_buyers(
     surge_lines: list[np.ndarray], line_order: np.ndarray, line_buyer: np.ndarray
 ) -> np.ndarray:
@@ -202,9 +209,8 @@ def _crowded_buyers(
     shops everywhere.  A brushing account's orders are the surges'.
     """
     n_buyers = int(line_buyer.max()) + 1 if len(line_buyer) else 0
-    n_orders = int(line_order.max()) + 1 if len(line_order) else 0
-    order_buyer = np.full(n_orders, -1, dtype=np.int64)
-    order_buyer[line_order] = line_buyer
+    order_buyer = _order_buyers(line_order, line_buyer)
+    n_orders = len(order_buyer)
     present = order_buyer >= 0
     in_surge = np.zeros(n_orders, dtype=bool)
     if surge_lines:
@@ -223,7 +229,7 @@ def _habitual_pairs(
     line_order: np.ndarray,
     line_buyer: np.ndarray,
 ) -> np.ndarray:
-    """Per linked (buyer, surge) pair: True where the buyer shows the surge's
+    """Per given (buyer, surge) pair: True where the buyer shows the surge's
     sign on its orders outside that sign's surges beyond chance.
 
     Then the sign is the buyer's habit (it reviews everything at once), and
@@ -235,8 +241,7 @@ def _habitual_pairs(
     if not len(buyers):
         return habitual
     n_buyers = int(line_buyer.max()) + 1
-    order_buyer = np.full(int(line_order.max()) + 1, -1, dtype=np.int64)
-    order_buyer[line_order] = line_buyer
+    order_buyer = _order_buyers(line_order, line_buyer)
     present = order_buyer >= 0
     pair_sign = surge_sign[codes]
     for j in np.unique(pair_sign):
@@ -313,14 +318,15 @@ def find_sign_surges(
     buyers = np.concatenate(pair_buyers) if pair_buyers else empty
     codes = np.concatenate(pair_codes) if pair_codes else empty
     crowded = _crowded_buyers(surge_lines, line_order, line_buyer)
-    surge_sign = np.asarray(sign_of, dtype=np.int64)
-    habitual = _habitual_pairs(
-        buyers, codes, surge_sign, surge_lines, signs, line_order, line_buyer
-    )
     # Beyond the crowded accounts, a surge chance explains less than one order
     # of links every account whose sign there is not its habit.
     lone = np.asarray(lone_of, dtype=bool)
-    keep = (crowded[buyers] | (~habitual & lone[codes])) if len(buyers) else np.zeros(0, dtype=bool)
+    keep = crowded[buyers] if len(buyers) else np.zeros(0, dtype=bool)
+    ask = np.flatnonzero(~keep & lone[codes]) if len(buyers) else np.zeros(0, dtype=np.int64)
+    surge_sign = np.asarray(sign_of, dtype=np.int64)
+    keep[ask] = ~_habitual_pairs(
+        buyers[ask], codes[ask], surge_sign, surge_lines, signs, line_order, line_buyer
+    )
     return SignSurges(
         sign=np.asarray(sign_of, dtype=np.int64),
         item=np.asarray(item_of, dtype=np.int64),
@@ -354,8 +360,8 @@ def judge_by_surges(
     The line of a sign that picked a group's accounts takes the larger of its
     own p-value and the surge's q-value for that sign (the smallest over the
     group's surges of it): the sign that found the accounts can speak no more
-    strongly than the surge does.  Its reason becomes the surge's.  Where most of a group's accounts are
-    linked by surges alone, ``circular_families`` (they bought the surging
+    strongly than the surge does.  Its reason becomes the surge's.  Where most
+    of a group's accounts are linked by surges alone, ``circular_families`` (they bought the surging
     SKU: that is how they were found) say nothing.
     """
     linked = np.zeros(n_groups, dtype=bool)
