@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskkit.detection import Detector, DetectorOption
 from riskkit_detectors.brushing_features import phone_run_labels, phone_runs
+from riskkit_detectors.coupon_burst_members import arrival_traits
 from riskkit_detectors.coupon_features import account_facts
 from riskkit_detectors.coupon_groups import score_coupon_groups
 from riskkit_detectors.coupon_keys import redemption_batch_keys, station_redemption_key
@@ -133,7 +134,7 @@ class CouponAbuseDetector(Detector):
             keys.extend(
                 station_redemption_key(view, buyer, facts, station.codes, station.values, cap)
             )
-        bursts = redemption_bursts(view, buyer, facts, cap, self.min_accounts)
+        bursts, in_audience = redemption_bursts(view, buyer, facts, cap, self.min_accounts)
         if bursts is not None:
             keys.append(bursts.key)
         graph = build_identity_graph(n_buyers, keys)
@@ -148,6 +149,8 @@ class CouponAbuseDetector(Detector):
             burst_minutes=self.burst_minutes,
             show_pii=self.show_pii,
             bursts=bursts,
+            traits=arrival_traits(view.orders),
+            in_audience=in_audience,
         )
         summary: dict[str, Any] = {
             "orders": n,

@@ -29,6 +29,12 @@ import numpy as np
 import pandas as pd
 
 from riskkit_detectors.brushing_evidence import households, identity_uses
+from riskkit_detectors.coupon_burst_members import (
+    Trait,
+    burst_fingerprints,
+    on_the_burst_sku,
+    registered_in_batch,
+)
 from riskkit_detectors.coupon_features import DAY, AccountFacts
 from riskkit_detectors.coupon_registration import shop_burst_line
 from riskkit_detectors.coupon_scan import RedemptionBursts
@@ -225,6 +231,8 @@ def score_coupon_groups(
     burst_minutes: float,
     show_pii: bool,
     bursts: RedemptionBursts | None = None,
+    traits: Mapping[str, Trait] | None = None,
+    in_audience: np.ndarray | None = None,
 ) -> CouponGroups:
     component = graph.component
     n_buyers = len(component)
@@ -241,20 +249,42 @@ def score_coupon_groups(
     # something beyond a household (a device, a phone band, a locker...), or
     # it sizes its orders to the threshold.
     basket = next((ln for ln in lines if ln.family == "basket"), None)
-    linked = _linked_beyond_timing(graph, keys, n_groups)
+    linked = _linked_beyond_timing(graph, keys, n_groups, _TIMING_KINDS)
     links = graph.links
     by_baskets = np.zeros(n_groups, dtype=bool)
     by_baskets[links.loc[links["kind"].isin(_BASKET_KINDS), "component"].to_numpy(np.int64)] = True
     by_baskets &= ~linked
     farm = linked | ((basket.p <= SPEAKS_AT) & ~by_baskets if basket is not None else False)
     scanned = np.zeros(n_groups, dtype=bool)
+    prints = None
     if bursts is not None:
-        timing = burst_scan_line(bursts, comp_of_buyer, n_groups, facts.threshold)
+        shop = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))[0]
+        prints = burst_fingerprints(
+            bursts.key.codes,
+            np.asarray(shop, np.int64),
+            facts.near_threshold_order,
+            traits or {},
+            min_accounts,
+            bursts.share * bursts.orders,
+        )
+        timing = burst_scan_line(bursts, comp_of_buyer, n_groups, facts.threshold, prints.facts)
         scanned = timing.p <= SPEAKS_AT
         lines.append(timing)
         # A burst of threshold-sized redemptions far above its shop's share is
         # a farm's by how it was found (audiences are kept out there).
         farm |= scanned
+    if in_audience is not None:
+        # A live stream's audience registers, redeems and buys the featured
+        # SKU in one evening, and a district's parcel station gathers some
+        # of it: a group most of whose redemptions fell in such a rush is a
+        # farm only if identifiers of its own tie it or it sized its baskets
+        # to the threshold.
+        own = _linked_beyond_timing(graph, keys, n_groups, (*_TIMING_KINDS, "station_redeem"))
+        sized = basket.p <= SPEAKS_AT if basket is not None else np.zeros(n_groups, dtype=bool)
+        audience = _mostly_in_audience(
+            comp_of_buyer[buyer], facts.redeem_order, in_audience, n_groups
+        )
+        farm &= ~(audience & ~own & ~sized)
     candidate &= farm
     # A group gathered by redemption windows was chosen for redeeming and
     # registering together: those two lines would only restate how it was found.
@@ -300,7 +330,10 @@ def score_coupon_groups(
         binds = batch.accounts[safe] >= 0.5 * redeemers[safe]
         # A second ring joined to the batch (by a burst of redemptions) keeps
         # the accounts its own identifiers tie.
-        tied = np.where(binds, batch.member | linked_firmly, tied)
+        # Registered in the batch but shopping again after redeeming: a
+        # customer who signed up that hour, unless its identifiers tie it.
+        returned = facts.churn_known & ~facts.churned
+        tied = np.where(binds, (batch.member & ~returned) | linked_firmly, tied)
     if bursts is not None:
         # Redeemed in its group's burst and never came back: one of the farm's
         # accounts.  An account that shopped again afterwards is a customer.
@@ -309,9 +342,13 @@ def score_coupon_groups(
         timing = next(ln for ln in lines if ln.name == "redemption_burst")
         came_back = facts.churn_known & ~facts.churned
         farmed = spoke_for([timing], comp_of_buyer) & ~came_back
-        farmed &= _on_the_burst_sku(view, bursts, n_buyers, min_accounts)
-        if np.isfinite(facts.registered_at).any():
-            farmed &= _registered_in_batch(
+        farmed &= on_the_burst_sku(view, bursts, n_buyers, min_accounts)
+        if np.isfinite(facts.registered_at).any() and prints is not None:
+            # ... unless the burst's own fingerprint marks it (one rebate
+            # link, one virtual operator) far above the shop's background.
+            marked = np.zeros(n_buyers, dtype=bool)
+            marked[buyer[prints.marked]] = True
+            farmed &= marked | registered_in_batch(
                 comp_of_buyer, facts.registered_at, burst_minutes * 60.0, min_accounts
             )
         tied |= farmed
@@ -331,7 +368,11 @@ def score_coupon_groups(
 
 
 def burst_scan_line(
-    bursts: RedemptionBursts, comp_of_buyer: np.ndarray, n_groups: int, threshold: float
+    bursts: RedemptionBursts,
+    comp_of_buyer: np.ndarray,
+    n_groups: int,
+    threshold: float,
+    fingerprints: Mapping[int, str] | None = None,
 ) -> Line:
     """Per group: its strongest burst of threshold-sized redemptions
     (:mod:`riskkit_detectors.coupon_scan`), p-value already Bonferroni-adjusted
@@ -350,60 +391,23 @@ def burst_scan_line(
     best = pairs.sort_values(["p", "w"], kind="stable").drop_duplicates("c")
     for code, window, p_value in zip(best["c"], best["w"], best["p"], strict=True):
         p[int(code)] = float(p_value)
-        facts[int(code)] = bursts.fact(int(window), threshold)
+        fact = bursts.fact(int(window), threshold)
+        fingerprint = (fingerprints or {}).get(int(window))
+        facts[int(code)] = f"{fact}; {fingerprint}" if fingerprint else fact
     hit[pairs["b"].to_numpy()] = True
     return Line("timing", "redemption_burst", p, facts, account_hit=hit)
 
 
-def _on_the_burst_sku(
-    view: OrderView, bursts: RedemptionBursts, n_buyers: int, min_accounts: int
-) -> np.ndarray:
-    """Per buyer: its redemption in a burst was of a SKU that at least
-    ``min_accounts`` of the burst's redemptions bought.  A farm works one or
-    two listings; an honest newcomer redeeming in the same hours buys its own."""
-    key = bursts.key
-    out = np.zeros(n_buyers, dtype=bool)
-    held = np.flatnonzero(key.codes >= 0)
-    if not len(held):
-        return out
-    items = ItemIndex(view)
-    line_order = view.lines["order_pos"].to_numpy()
-    item_of_order = np.full(len(view), -1, dtype=np.int64)
-    item_of_order[line_order[::-1]] = items.codes[::-1]
-    pair = pd.DataFrame({"w": key.codes[held], "i": item_of_order[held]})
-    size = pair.groupby(["w", "i"])["w"].transform("size").to_numpy()
-    out[key.buyers[held[size >= min_accounts]]] = True
-    return out
-
-
-def _registered_in_batch(
-    comp_of_buyer: np.ndarray, registered: np.ndarray, window: float, min_accounts: int
-) -> np.ndarray:
-    """Per buyer: at least ``min_accounts`` of its group's accounts (itself
-    included) were registered within ``window`` seconds either side of it."""
-    out = np.zeros(len(comp_of_buyer), dtype=bool)
-    usable = np.flatnonzero((comp_of_buyer >= 0) & np.isfinite(registered))
-    if not len(usable):
-        return out
-    t = registered[usable]
-    order = usable[np.lexsort((t, comp_of_buyer[usable]))]
-    times = registered[order]
-    scale = float(times.max() - times.min()) + 4.0 * window + 1.0
-    key = comp_of_buyer[order].astype(np.float64) * scale + (times - times.min())
-    near = np.searchsorted(key, key + window, side="right") - np.searchsorted(
-        key, key - window, side="left"
-    )
-    out[order] = near >= min_accounts
-    return out
-
-
 def _linked_beyond_timing(
-    graph: IdentityGraph, keys: Mapping[str, IdentityKey], n_groups: int
+    graph: IdentityGraph,
+    keys: Mapping[str, IdentityKey],
+    n_groups: int,
+    not_identifiers: tuple[str, ...],
 ) -> np.ndarray:
     """Per group: most of its accounts hold an identifier (not a redemption
     window) that it shares with others of the group beyond a household."""
     links = graph.links
-    real = links[~links["kind"].isin(_TIMING_KINDS) & (links["n_accounts"] > HOUSEHOLD_SIZE)]
+    real = links[~links["kind"].isin(not_identifiers) & (links["n_accounts"] > HOUSEHOLD_SIZE)]
     n_buyers = len(graph.component)
     tied = np.zeros(n_buyers, dtype=bool)
     for kind, values in real.groupby("kind")["value_code"]:
@@ -415,6 +419,16 @@ def _linked_beyond_timing(
     accounts = np.bincount(graph.component, minlength=n_groups)
     tied_accounts = np.bincount(graph.component, weights=tied.astype(float), minlength=n_groups)
     return tied_accounts >= 0.5 * np.maximum(accounts, 1)
+
+
+def _mostly_in_audience(
+    comp_of_order: np.ndarray, redeem_order: np.ndarray, in_audience: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Per group: at least half of its redemptions fell in an audience's rush."""
+    held = (comp_of_order >= 0) & redeem_order
+    redemptions = np.bincount(comp_of_order[held], minlength=n_groups)
+    rushed = np.bincount(comp_of_order[held & in_audience], minlength=n_groups)
+    return (redemptions > 0) & (2 * rushed >= redemptions)
 
 
 def _within_redemptions(

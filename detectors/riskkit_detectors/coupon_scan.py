@@ -77,11 +77,14 @@ class RedemptionBursts:
 
 def redemption_bursts(
     view: OrderView, buyer: np.ndarray, facts: AccountFacts, cap: int, min_accounts: int
-) -> RedemptionBursts | None:
-    """Significant bursts of threshold-sized redemptions, shop by shop."""
+) -> tuple[RedemptionBursts | None, np.ndarray]:
+    """Significant bursts of threshold-sized redemptions, shop by shop, and
+    per order whether it fell in an audience's rush (other redemptions
+    bursting at its shop within hours)."""
     near = facts.near_threshold_order
+    in_audience = np.zeros(len(near), dtype=bool)
     if not near.any():
-        return None
+        return None, in_audience
     created = view.orders["created_at"]
     origin = created.min()
     t = np.asarray((created - origin).dt.total_seconds(), dtype=float)
@@ -145,8 +148,9 @@ def redemption_bursts(
         inside = _covered(len(order), start_pos[chosen], end_pos[chosen])
     codes = np.full(len(t), -1, dtype=np.int64)
     codes[order[taken >= 0]] = taken[taken >= 0]
+    in_audience[order[audience]] = True
     if not len(chosen):
-        return None
+        return None, in_audience
     p_adj, k, n = _burst_stats(chosen, taken, start_pos, end_pos, share, tests)
     outside = ~(inside | audience)
     shops = s[start_pos[chosen]]
@@ -165,7 +169,7 @@ def redemption_bursts(
     key_ = IdentityKey(
         "redeem_burst", buyer, codes, labels, cap, min_accounts, counts_toward_degree=False
     )
-    return RedemptionBursts(
+    bursts = RedemptionBursts(
         key=key_,
         shop=s[start_pos[chosen]],
         start=ts[start_pos[chosen]],
@@ -179,6 +183,7 @@ def redemption_bursts(
         shop_names=np.asarray(shop_names, dtype=object),
         origin=origin,
     )
+    return bursts, in_audience
 
 
 def _windows(
