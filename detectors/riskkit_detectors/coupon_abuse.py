@@ -37,7 +37,7 @@ from riskkit_detectors.identity import (
 )
 from riskkit_detectors.order_view import ItemIndex, build_order_view
 from riskkit_detectors.sections import publish_rings
-from riskkit_detectors.strings import factorize_text, normalised_codes
+from riskkit_detectors.strings import TextCodes, factorize_text, normalised_codes
 
 __all__ = ["CouponAbuseDetector"]
 
@@ -149,7 +149,7 @@ class CouponAbuseDetector(Detector):
             burst_minutes=self.burst_minutes,
             show_pii=self.show_pii,
             bursts=bursts,
-            traits=arrival_traits(view.orders),
+            traits=arrival_traits(view.orders, phone_codes(keys)),
             in_audience=in_audience,
         )
         summary: dict[str, Any] = {
@@ -285,6 +285,12 @@ class CouponAbuseDetector(Detector):
                 )
             )
         return keys
+
+
+def phone_codes(keys: list[IdentityKey]) -> TextCodes | None:
+    """The normalised phone numbers the phone key links by, if any."""
+    phone = next((k for k in keys if k.kind == "phone"), None)
+    return None if phone is None else TextCodes(phone.codes, phone.values)
 
 
 def _subnet_hour_label(

@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from riskkit_detectors.coupon_scan import RedemptionBursts
 from riskkit_detectors.evidence import SPEAKS_AT, binom_sf, percent
-from riskkit_detectors.identity import VIRTUAL_OPERATOR_PREFIXES, is_virtual_key, phone_key
+from riskkit_detectors.identity import VIRTUAL_OPERATOR_PREFIXES, is_virtual_key
 from riskkit_detectors.order_view import ItemIndex, OrderView, known
-from riskkit_detectors.strings import factorize_text, normalised_codes
+from riskkit_detectors.strings import TextCodes, factorize_text, normalised_codes
 
 __all__ = [
     "BurstFingerprints",
@@ -141,25 +142,25 @@ def _shop_of_burst(burst_of_order: np.ndarray, shop: np.ndarray) -> np.ndarray:
     return out
 
 
-def arrival_traits(orders: pd.DataFrame) -> dict[str, Trait]:
-    """How each order arrived: its channel, its platform and the phone's kind
-    of operator, each distinct wording read once."""
+def arrival_traits(orders: pd.DataFrame, phones: TextCodes | None) -> dict[str, Trait]:
+    """How each order arrived: its channel, its platform and (from the
+    normalised ``phones``) the phone's kind of operator, each distinct
+    wording read once."""
     traits: dict[str, Trait] = {}
     for column, verb in (("channel", "came through channel"), ("platform", "ordered on")):
         if column not in orders or not known(orders[column]):
             continue
-        wording = orders[column].astype("string").str.strip().str.lower()
-        codes, values = pd.factorize(wording.mask(wording == ""))
-        traits[column] = Trait(np.asarray(codes, dtype=np.int64), [f"{verb} {v}" for v in values])
-    phones = normalised_codes(factorize_text(orders["ship_phone"]), phone_key)
-    if (phones.codes >= 0).any():
+        wording = normalised_codes(factorize_text(orders[column]), pc.utf8_lower)
+        traits[column] = Trait(wording.codes, [f"{verb} {v}" for v in wording.values.to_pylist()])
+    if phones is not None and (phones.codes >= 0).any():
         virtual = is_virtual_key(phones.values).astype(np.int64)
         codes = np.where(phones.codes >= 0, virtual[np.maximum(phones.codes, 0)], -1)
+        operators = "/".join(VIRTUAL_OPERATOR_PREFIXES)
         traits["phone"] = Trait(
             codes,
             [
                 "gave a phone number on a mobile network",
-                f"gave a phone number of a virtual operator ({'/'.join(VIRTUAL_OPERATOR_PREFIXES)})",
+                f"gave a phone number of a virtual operator ({operators})",
             ],
         )
     return traits
