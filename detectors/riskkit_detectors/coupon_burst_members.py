@@ -34,15 +34,17 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from riskkit_detectors.coupon_scan import RedemptionBursts
-from riskkit_detectors.evidence import SPEAKS_AT, binom_sf, percent
+from riskkit_detectors.evidence import RING_ACCOUNTS, SPEAKS_AT, binom_sf, percent
 from riskkit_detectors.identity import VIRTUAL_OPERATOR_PREFIXES, is_virtual_key
 from riskkit_detectors.order_view import ItemIndex, OrderView, known
 from riskkit_detectors.strings import TextCodes, factorize_text, normalised_codes
 
 __all__ = [
+    "Audiences",
     "BurstFingerprints",
     "Trait",
     "arrival_traits",
+    "audiences",
     "burst_fingerprints",
     "on_the_burst_sku",
     "registered_in_batch",
@@ -72,15 +74,16 @@ class BurstFingerprints:
 def burst_fingerprints(
     burst_of_order: np.ndarray,
     shop: np.ndarray,
-    sized_order: np.ndarray,
+    background: np.ndarray,
     traits: Mapping[str, Trait],
     min_accounts: int,
     expected: np.ndarray,
 ) -> BurstFingerprints:
     """The fingerprints of every burst (``burst_of_order`` -1 outside bursts).
 
-    ``sized_order`` marks the threshold-sized redemptions, whose values
-    outside every burst are the background.  ``expected`` holds, per burst,
+    ``background`` marks the orders each value's share is measured among,
+    shop by shop (a burst's: the threshold-sized redemptions outside every
+    burst).  ``expected`` holds, per burst,
     the threshold-sized redemptions chance puts in its window; a value marks
     orders only where chance explains fewer than one of the burst's orders
     showing it (an honest newcomer redeeming in those hours shows the shop's
@@ -90,7 +93,6 @@ def burst_fingerprints(
     in_burst = burst_of_order >= 0
     if not in_burst.any() or not traits:
         return BurstFingerprints(marked)
-    background = sized_order & ~in_burst
     n_shops = int(shop.max()) + 1
     shop_of_burst = _shop_of_burst(burst_of_order, shop)
     tables = []
@@ -133,6 +135,58 @@ def burst_fingerprints(
         )
         facts[burst] = f"{facts[burst]}; {sentence}" if burst in facts else sentence
     return BurstFingerprints(marked, facts)
+
+
+@dataclass
+class Audiences:
+    """Per group: ``audience``, at least half of its redemptions fell in an
+    audience's rush; ``unlike``, it arrived unlike that rush (where the
+    export has no trait to tell, the caller's stand-in).  Per order: ``rushed``, a redemption in a
+    rush; ``arrived_unlike``, such a redemption showing its group's
+    arrival value that the rush's other redemptions rarely show."""
+
+    audience: np.ndarray
+    unlike: np.ndarray
+    rushed: np.ndarray
+    arrived_unlike: np.ndarray
+
+
+def audiences(
+    comp_of_order: np.ndarray,
+    shop: np.ndarray,
+    redeem_order: np.ndarray,
+    in_audience: np.ndarray,
+    traits: Mapping[str, Trait],
+    unlike_when_unknown: np.ndarray,
+) -> Audiences:
+    """How each group's redemptions sit in the audiences' rushes.  A farm
+    working during a live stream arrives through its own links (a rebate
+    link, one SIM operator); the viewers arrive through the stream: a value
+    of channel, platform or phone kind far above its share among the rush's
+    redemptions outside every group (binomial tail, Bonferroni) tells the
+    farm apart from the audience around it."""
+    n_groups = len(unlike_when_unknown)
+    held = (comp_of_order >= 0) & redeem_order
+    redemptions = np.bincount(comp_of_order[held], minlength=n_groups)
+    rushed = held & in_audience
+    audience = (redemptions > 0) & (
+        2 * np.bincount(comp_of_order[rushed], minlength=n_groups) >= redemptions
+    )
+    if not traits:
+        return Audiences(audience, unlike_when_unknown, rushed, rushed.copy())
+    # Against the rush's redemptions outside every group: the viewers.  (Not
+    # against the whole rush: a farm's own redemptions can make one.)
+    prints = burst_fingerprints(
+        np.where(held, comp_of_order, -1),
+        shop,
+        redeem_order & in_audience & (comp_of_order < 0),
+        traits,
+        RING_ACCOUNTS,
+        np.zeros(n_groups),
+    )
+    unlike = np.zeros(n_groups, dtype=bool)
+    unlike[list(prints.facts)] = True
+    return Audiences(audience, unlike, rushed, rushed & prints.marked)
 
 
 def _shop_of_burst(burst_of_order: np.ndarray, shop: np.ndarray) -> np.ndarray:

@@ -31,11 +31,13 @@ import pandas as pd
 from riskkit_detectors.brushing_evidence import households, identity_uses
 from riskkit_detectors.coupon_burst_members import (
     Trait,
+    audiences,
     burst_fingerprints,
     on_the_burst_sku,
     registered_in_batch,
 )
 from riskkit_detectors.coupon_features import DAY, AccountFacts
+from riskkit_detectors.coupon_keys import shop_codes
 from riskkit_detectors.coupon_registration import shop_burst_line
 from riskkit_detectors.coupon_scan import RedemptionBursts
 from riskkit_detectors.evidence import (
@@ -258,11 +260,10 @@ def score_coupon_groups(
     scanned = np.zeros(n_groups, dtype=bool)
     prints = None
     if bursts is not None:
-        shop = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))[0]
         prints = burst_fingerprints(
             bursts.key.codes,
-            np.asarray(shop, np.int64),
-            facts.near_threshold_order,
+            shop_codes(view),
+            facts.near_threshold_order & (bursts.key.codes < 0),
             traits or {},
             min_accounts,
             bursts.share * bursts.orders,
@@ -273,18 +274,25 @@ def score_coupon_groups(
         # A burst of threshold-sized redemptions far above its shop's share is
         # a farm's by how it was found (audiences are kept out there).
         farm |= scanned
+    crowd = None
     if in_audience is not None:
         # A live stream's audience registers, redeems and buys the featured
         # SKU in one evening, and a district's parcel station gathers some
         # of it: a group most of whose redemptions fell in such a rush is a
-        # farm only if identifiers of its own tie it or it sized its baskets
-        # to the threshold.
+        # farm only if identifiers of its own tie it or it arrived otherwise
+        # than the rush's audience (where the export cannot tell: it sized
+        # its baskets to the threshold).
         own = _linked_beyond_timing(graph, keys, n_groups, (*_TIMING_KINDS, "station_redeem"))
         sized = basket.p <= SPEAKS_AT if basket is not None else np.zeros(n_groups, dtype=bool)
-        audience = _mostly_in_audience(
-            comp_of_buyer[buyer], facts.redeem_order, in_audience, n_groups
+        crowd = audiences(
+            comp_of_buyer[buyer],
+            shop_codes(view),
+            facts.redeem_order,
+            in_audience,
+            traits or {},
+            sized,
         )
-        farm &= ~(audience & ~own & ~sized)
+        farm &= ~(crowd.audience & ~own & ~crowd.unlike)
     candidate &= farm
     # A group gathered by redemption windows was chosen for redeeming and
     # registering together: those two lines would only restate how it was found.
@@ -333,7 +341,12 @@ def score_coupon_groups(
         # Registered in the batch but shopping again after redeeming: a
         # customer who signed up that hour, unless its identifiers tie it.
         returned = facts.churn_known & ~facts.churned
-        tied = np.where(binds, (batch.member & ~returned) | linked_firmly, tied)
+        # ... and a viewer of a live stream registered that hour too: in a
+        # rush, the batch ties only accounts that arrived unlike the rush.
+        viewer = np.zeros(n_buyers, dtype=bool)
+        if crowd is not None:
+            viewer[buyer[crowd.rushed & ~crowd.arrived_unlike]] = True
+        tied = np.where(binds, (batch.member & ~returned & ~viewer) | linked_firmly, tied)
     if bursts is not None:
         # Redeemed in its group's burst and never came back: one of the farm's
         # accounts.  An account that shopped again afterwards is a customer.
@@ -419,16 +432,6 @@ def _linked_beyond_timing(
     accounts = np.bincount(graph.component, minlength=n_groups)
     tied_accounts = np.bincount(graph.component, weights=tied.astype(float), minlength=n_groups)
     return tied_accounts >= 0.5 * np.maximum(accounts, 1)
-
-
-def _mostly_in_audience(
-    comp_of_order: np.ndarray, redeem_order: np.ndarray, in_audience: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Per group: at least half of its redemptions fell in an audience's rush."""
-    held = (comp_of_order >= 0) & redeem_order
-    redemptions = np.bincount(comp_of_order[held], minlength=n_groups)
-    rushed = np.bincount(comp_of_order[held & in_audience], minlength=n_groups)
-    return (redemptions > 0) & (2 * rushed >= redemptions)
 
 
 def _within_redemptions(

@@ -16,10 +16,11 @@ from riskkit_detectors.coupon_features import AccountFacts
 from riskkit_detectors.identity import IdentityKey
 from riskkit_detectors.order_view import OrderView
 
-__all__ = ["redemption_batch_keys", "station_redemption_key"]
+__all__ = ["redemption_batch_keys", "shop_codes", "station_redemption_key"]
 
 
-def _shop_codes(view: OrderView) -> np.ndarray:
+def shop_codes(view: OrderView) -> np.ndarray:
+    """Per order: its shop's code (a missing shop is one shop, ``<none>``)."""
     codes, _ = pd.factorize(view.orders["shop_id"].astype("object").fillna("<none>"))
     return np.asarray(codes, dtype=np.int64)
 
@@ -74,7 +75,7 @@ def station_redemption_key(
     usable = facts.redeem_order & (station >= 0)
     if not usable.any():
         return []
-    shop = _shop_codes(view)
+    shop = shop_codes(view)
     pair = np.where(usable, shop * (len(station_names) + 1) + station, -1)
     codes, values = pd.factorize(pair[usable])
     all_codes = np.full(len(pair), -1, dtype=np.int64)

@@ -267,3 +267,38 @@ def test_customer_registered_in_a_rings_hour_who_came_back_is_not_a_member() -> 
     flagged = _flagged(detector)
     assert flagged.loc[[f"C{i}" for i in range(12)]].all()
     assert not flagged.loc[[f"K{v}" for v in range(6)]].any()
+
+
+def test_farm_during_a_live_stream_is_found_and_the_viewers_beside_it_are_not() -> None:
+    """A live stream runs two hours: 500 viewers in the first, 100 in the
+    second, each registering minutes before its one order.  A farm of 60
+    accounts on one band of virtual-operator numbers, registered one every
+    72 minutes over three days, redeems SKU-CHEAP through a rebate link or
+    directly; one of its accounts registered in the stream's second hour,
+    which joins that hour's viewers to its group.  The group is mostly
+    viewers, so it is judged as an audience: it is still a farm, for its
+    accounts arrived unlike the stream's, and the viewers registered in the
+    group's densest hour are not its members."""
+    rng = np.random.default_rng(1)
+    rows = _regulars(rng, 1500, 2, [59.0, 88.0, 129.0], lambda i: f"SKU{i % 40}")
+    rows += _newcomers(rng, cheap_sku=False)
+    evening = START + pd.Timedelta(days=6, hours=20)
+    for i in range(600):
+        second_hour = 3600 if i < 100 else 0
+        at = evening + pd.Timedelta(seconds=int(rng.integers(0, 3600)) + second_hour)
+        registered = at - pd.Timedelta(minutes=int(rng.integers(1, 6)))
+        sku = f"LIVE{int(rng.integers(0, 4))}"
+        gross = float(rng.choice([99.0, 109.0, 129.0, 139.0]))
+        rows.append(_order(f"L{i}", f"viewer{i}", at, registered, sku, gross, True, "live_stream"))
+    first = evening - pd.Timedelta(days=1)
+    for i in range(60):
+        registered = first + pd.Timedelta(minutes=72 * i)
+        at = registered + pd.Timedelta(minutes=10)
+        channel = ["affiliate", "direct"][i % 2]
+        rows.append(_order(f"C{i}", f"ring{i}", at, registered, "SKU-CHEAP", 59.9, True, channel))
+    orders = _frame(rows)
+    farm = orders["order_id"].str.startswith("C")
+    orders.loc[farm, "ship_phone"] = [f"1710000{i:04d}" for i in range(int(farm.sum()))]
+    flagged = _flagged(CouponAbuseDetector().fit(orders))
+    assert flagged.loc[orders.loc[farm, "order_id"]].all()
+    assert not flagged.loc[orders.loc[~farm, "order_id"]].any()
