@@ -33,6 +33,7 @@ from riskkit_detectors.coupon_burst_members import (
     Trait,
     audiences,
     burst_fingerprints,
+    farming_values,
     on_the_burst_sku,
     registered_in_batch,
 )
@@ -72,6 +73,8 @@ _TIMING_KINDS = ("redeem_batch", "redeem_batch_shifted", "redeem_burst", "coupon
 # Keys that gather only threshold-sized redemptions: the basket line would
 # restate how such a group was found.
 _BASKET_KINDS = ("redeem_burst", "coupon_burst")
+# Identifiers an account holds (not windows it fell in).
+_IDENTIFIER_KINDS = ("device", "phone", "phone_run", "ip", "address", "station_redeem")
 
 
 @dataclass
@@ -318,6 +321,10 @@ def score_coupon_groups(
     burst = next(ln for ln in lines if ln.family == "registration")
     linked_firmly = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
     tied = linked_firmly.copy()
+    # A live stream's viewer: redeemed in a rush, arriving the way the rush did.
+    viewer = np.zeros(n_buyers, dtype=bool)
+    if crowd is not None:
+        viewer[buyer[crowd.rushed & ~crowd.arrived_unlike]] = True
     if np.isfinite(facts.registered_at).any():
         # Registered inside the group's burst (an hour): one of the batch.
         tied |= spoke_for([burst], comp_of_buyer)
@@ -343,9 +350,6 @@ def score_coupon_groups(
         returned = facts.churn_known & ~facts.churned
         # ... and a viewer of a live stream registered that hour too: in a
         # rush, the batch ties only accounts that arrived unlike the rush.
-        viewer = np.zeros(n_buyers, dtype=bool)
-        if crowd is not None:
-            viewer[buyer[crowd.rushed & ~crowd.arrived_unlike]] = True
         tied = np.where(binds, (batch.member & ~returned & ~viewer) | linked_firmly, tied)
     if bursts is not None:
         # Redeemed in its group's burst and never came back: one of the farm's
@@ -365,6 +369,22 @@ def score_coupon_groups(
                 comp_of_buyer, facts.registered_at, burst_minutes * 60.0, min_accounts
             )
         tied |= farmed
+    # Holding a value of the group on which nearly every holder farms: a drop
+    # address room by room, a locker.  (A stream's viewers buying the featured
+    # cheap product look the same at their station.)
+    farmer = facts.near_threshold & ~(facts.churn_known & ~facts.churned) & ~viewer
+    held_by = [keys[kind] for kind in _IDENTIFIER_KINDS if kind in keys]
+    values = farming_values(
+        held_by,
+        comp_of_buyer,
+        flagged_group,
+        farmer,
+        min_accounts,
+        lambda kind, code: value_label(kind, keys[kind].value(code), show_pii),
+    )
+    tied |= values.tied
+    # Quoted, not scored: it ties members of a group already convicted.
+    lines.append(Line("identity", "farming_value", values.p, values.facts))
     member = facts.redeemed & (comp_of_buyer >= 0) & tied
     comp_of_order = np.where(member[buyer], comp_of_buyer[buyer], -1)
     comp_of_order = np.where(_within_redemptions(view, comp_of_order, facts), comp_of_order, -1)
