@@ -11,8 +11,9 @@ import pandas as pd
 from riskkit_detectors.brushing_evidence import FAMILY, brushing_lines, coupon_line, order_strata
 from riskkit_detectors.brushing_features import OrderFacts
 from riskkit_detectors.dense_block import DenseBlock
-from riskkit_detectors.evidence import SPEAKS_AT
+from riskkit_detectors.evidence import SPEAKS_AT, Line
 from riskkit_detectors.findings import GroupVerdicts, join_reasons
+from riskkit_detectors.groups import value_label
 from riskkit_detectors.identity import IdentityGraph, IdentityKey
 from riskkit_detectors.order_view import ItemIndex, OrderView
 from riskkit_detectors.ring_scoring import (
@@ -20,6 +21,7 @@ from riskkit_detectors.ring_scoring import (
     member_counts,
     score_candidates,
     spoke_for,
+    values_showing_sign,
 )
 from riskkit_detectors.sign_surges import SignSurges, judge_by_surges
 
@@ -31,6 +33,8 @@ _UNGROUPED_SCALE = 0.45  # an order outside any ring scores below any flag thres
 # ring account is chance.
 _MEMBER_MIN_LINKS = 2
 _TARGETING = ("sku", "repeat")
+# Identifiers an account holds (not windows or surges it fell in).
+_IDENTIFIER_KINDS = ("phone", "phone_run", "address")
 
 
 @dataclass
@@ -116,6 +120,23 @@ def score_groups(
     in_two = surges.links_per_buyer(n_buyers) >= 2
     member |= in_two | spoke_for(unpicked, comp_of_buyer)
     member |= burst_repeaters
+    # A band of phone numbers or an address of the group on which far more
+    # holders bought the group's SKU than other accounts do: the ring's own.
+    sku = next((ln for ln in lines if ln.family == "sku"), None)
+    if sku is not None and sku.account_hit is not None and sku.rate is not None:
+        on_values = values_showing_sign(
+            [keys[kind] for kind in _IDENTIFIER_KINDS if kind in keys],
+            comp_of_buyer,
+            flagged_group,
+            sku.account_hit,
+            min_accounts,
+            lambda kind, code: value_label(kind, keys[kind].value(code), show_pii),
+            rate_of_group=sku.rate,
+            what="bought the group's SKU",
+        )
+        member |= on_values.tied
+        # Quoted, not scored: it ties members of a group already convicted.
+        lines.append(Line("identity", "sku_on_value", on_values.p, on_values.facts))
     # An order in a surge that chance explains less than one order of is a
     # fake order whoever placed it; the account's other orders may be its
     # camouflage, and are flagged only if the account is a member.

@@ -26,7 +26,7 @@ background decides, burst by burst.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,19 +35,17 @@ import pyarrow.compute as pc
 
 from riskkit_detectors.coupon_scan import RedemptionBursts
 from riskkit_detectors.evidence import RING_ACCOUNTS, SPEAKS_AT, binom_sf, percent
-from riskkit_detectors.identity import VIRTUAL_OPERATOR_PREFIXES, IdentityKey, is_virtual_key
+from riskkit_detectors.identity import VIRTUAL_OPERATOR_PREFIXES, is_virtual_key
 from riskkit_detectors.order_view import ItemIndex, OrderView, known
 from riskkit_detectors.strings import TextCodes, factorize_text, normalised_codes
 
 __all__ = [
     "Audiences",
     "BurstFingerprints",
-    "FarmingValues",
     "Trait",
     "arrival_traits",
     "audiences",
     "burst_fingerprints",
-    "farming_values",
     "on_the_burst_sku",
     "registered_in_batch",
 ]
@@ -261,76 +259,4 @@ def registered_in_batch(
         key, key - window, side="left"
     )
     out[order] = near >= min_accounts
-    return out
-
-
-@dataclass
-class FarmingValues:
-    """``tied`` per buyer; per group the strongest value's p-value and sentence."""
-
-    tied: np.ndarray
-    p: np.ndarray
-    facts: dict[int, str]
-
-
-def farming_values(
-    keys: Sequence[IdentityKey],
-    comp_of_buyer: np.ndarray,
-    convicted: np.ndarray,
-    farms: np.ndarray,
-    min_accounts: int,
-    describe: Callable[[str, int], str],
-) -> FarmingValues:
-    """Per buyer: it farms and holds an identifier value of its convicted
-    group on which far more holders farm than that kind of value carries.
-
-    A drop address written room by room (``…39栋5单元203室``, ``…204室``)
-    or a locker links a farm's accounts a handful per value, each value
-    below what an office or a district's station holds by chance.  The
-    value's holders are tested together: how many of them farm (``farms``:
-    redeemed just over the threshold and not seen again), against the share
-    of that kind's holders outside every group who do (binomial tail,
-    Bonferroni over every value tested, at least ``min_accounts`` farming).
-    An honest household or office on such a value shops as people do.
-    ``describe(kind, value code)`` names a value in reasons (masked)."""
-    n_groups = len(convicted)
-    out = FarmingValues(np.zeros(len(comp_of_buyer), dtype=bool), np.ones(n_groups), {})
-    found = []
-    for key in keys:
-        if not (key.codes >= 0).any():
-            continue
-        pair, _, _ = key.linking
-        buyers = pair["b"].to_numpy()
-        group = comp_of_buyer[buyers]
-        outside = group < 0
-        rate = (farms[buyers[outside]].sum() + 1.0) / (outside.sum() + 2.0)
-        inside = (group >= 0) & convicted[np.maximum(group, 0)]
-        frame = pd.DataFrame(
-            {
-                "v": pair["v"].to_numpy()[inside],
-                "b": buyers[inside],
-                "g": group[inside],
-                "f": farms[buyers[inside]],
-            }
-        )
-        per = frame.groupby("v").agg(n=("b", "size"), k=("f", "sum"), g=("g", "first"))
-        per = per[per["k"] >= min_accounts]
-        if len(per):
-            found.append((key.kind, frame, per, float(rate)))
-    tests = sum(len(per) for _, _, per, _ in found)
-    for kind, frame, per, rate in found:
-        per["p"] = binom_sf(per["k"].to_numpy() - 1, per["n"].to_numpy(), rate) * tests
-        spoke = per[per["p"] <= SPEAKS_AT]
-        rows = frame[frame["v"].isin(spoke.index) & frame["f"]]
-        out.tied[rows["b"].to_numpy()] = True
-        for code, row in spoke.iterrows():
-            group = int(row["g"])
-            if row["p"] >= out.p[group]:
-                continue
-            out.p[group] = float(row["p"])
-            out.facts[group] = (
-                f"{int(row['k'])} of the {int(row['n'])} accounts on {describe(kind, int(code))} "
-                "redeemed just over the threshold and never came back; in this export "
-                f"{percent(rate)} of accounts holding such values outside candidate groups do"
-            )
     return out

@@ -33,7 +33,6 @@ from riskkit_detectors.coupon_burst_members import (
     Trait,
     audiences,
     burst_fingerprints,
-    farming_values,
     on_the_burst_sku,
     registered_in_batch,
 )
@@ -59,6 +58,7 @@ from riskkit_detectors.ring_scoring import (
     member_counts,
     score_candidates,
     spoke_for,
+    values_showing_sign,
 )
 
 __all__ = ["CouponGroups", "score_coupon_groups"]
@@ -374,7 +374,7 @@ def score_coupon_groups(
     # cheap product look the same at their station.)
     farmer = facts.near_threshold & ~(facts.churn_known & ~facts.churned) & ~viewer
     held_by = [keys[kind] for kind in _IDENTIFIER_KINDS if kind in keys]
-    values = farming_values(
+    values = values_showing_sign(
         held_by,
         comp_of_buyer,
         flagged_group,

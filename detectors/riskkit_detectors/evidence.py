@@ -78,6 +78,7 @@ class Line:
     p: np.ndarray
     facts: dict[int, str]
     account_hit: np.ndarray | None = None  # per buyer: shows the sign itself
+    rate: np.ndarray | None = None  # per group: the sign's background share, where one applies
 
 
 def poisson_sf(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -387,7 +388,9 @@ def sku_line(
                 f"{int(row['all'])} accounts in all; in this export "
                 f"{percent(float(row['rate']))} of other accounts bought it"
             )
-    return Line(family, "sku_concentration", p_out, facts, account_hit=account_hit)
+    rate_out = np.ones(n_groups)
+    rate_out[best.index.to_numpy(dtype=np.int64)] = best["rate"].to_numpy(dtype=float)
+    return Line(family, "sku_concentration", p_out, facts, account_hit=account_hit, rate=rate_out)
 
 
 def combine_families(
