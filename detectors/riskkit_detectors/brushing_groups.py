@@ -123,16 +123,16 @@ def score_groups(
     # A band of phone numbers or an address of the group on which far more
     # holders bought the group's SKU than other accounts do: the ring's own.
     sku = next((ln for ln in lines if ln.family == "sku"), None)
-    if sku is not None and sku.account_hit is not None and sku.rate is not None:
+    if sku is not None and sku.target_hit is not None and sku.rate is not None:
         on_values = values_showing_sign(
             [keys[kind] for kind in _IDENTIFIER_KINDS if kind in keys],
             comp_of_buyer,
             flagged_group,
-            sku.account_hit,
+            sku.target_hit,
             min_accounts,
             lambda kind, code: value_label(kind, keys[kind].value(code), show_pii),
             rate_of_group=sku.rate,
-            what="bought the group's SKU",
+            what="bought the group's SKUs",
         )
         member |= on_values.tied
         # Quoted, not scored: it ties members of a group already convicted.

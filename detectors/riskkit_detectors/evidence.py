@@ -79,6 +79,7 @@ class Line:
     facts: dict[int, str]
     account_hit: np.ndarray | None = None  # per buyer: shows the sign itself
     rate: np.ndarray | None = None  # per group: the sign's background share, where one applies
+    target_hit: np.ndarray | None = None  # per buyer: bought a SKU its group concentrates on
 
 
 def poisson_sf(k: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -388,9 +389,25 @@ def sku_line(
                 f"{int(row['all'])} accounts in all; in this export "
                 f"{percent(float(row['rate']))} of other accounts bought it"
             )
+    # Every SKU the group concentrates on (a ring works two or three), at the
+    # highest of their background shares.
+    targets = per[per["p"] * n_items.reindex(per["c"]).to_numpy() <= SPEAKS_AT]
     rate_out = np.ones(n_groups)
-    rate_out[best.index.to_numpy(dtype=np.int64)] = best["rate"].to_numpy(dtype=float)
-    return Line(family, "sku_concentration", p_out, facts, account_hit=account_hit, rate=rate_out)
+    if len(targets):
+        widest = targets.groupby("c")["rate"].max()
+        rate_out[widest.index.to_numpy(dtype=np.int64)] = widest.to_numpy(dtype=float)
+    on_target = grouped.merge(targets[["c", "i"]], on=["c", "i"])
+    target_hit = np.zeros(n_accounts, dtype=bool)
+    target_hit[on_target["b"].to_numpy(dtype=np.int64)] = True
+    return Line(
+        family,
+        "sku_concentration",
+        p_out,
+        facts,
+        account_hit=account_hit,
+        rate=rate_out,
+        target_hit=target_hit,
+    )
 
 
 def combine_families(

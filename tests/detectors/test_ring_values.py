@@ -51,7 +51,7 @@ def test_quiet_accounts_on_the_rings_phone_band_are_its_members() -> None:
     assert not flagged[honest["order_id"]].any()
     (finding,) = detector.result_.findings
     match = re.search(
-        r"(\d+) of the (\d+) accounts on near-sequential phones \S+ bought the group's SKU; "
+        r"(\d+) of the (\d+) accounts on near-sequential phones \S+ bought the group's SKUs; "
         r"in this export ([\d.]+) % of other accounts do",
         finding["reasons"],
     )
