@@ -124,11 +124,17 @@ def burst_fingerprints(
     p = binom_sf(k - 1, n, rate) * len(table)
     by_chance = expected[table["burst"].to_numpy()] * rate
     hit = table[(p <= SPEAKS_AT) & (k >= min_accounts) & (by_chance < 1.0)]
+    # One pass over the orders per trait, not one per fingerprint found.
+    for name, found in hit.groupby("trait"):
+        codes = traits[str(name)].codes
+        width = len(traits[str(name)].wordings)
+        pairs = found["burst"].to_numpy(np.int64) * width + found["value"].to_numpy(np.int64)
+        shows = in_burst & (codes >= 0)
+        marked[shows] |= np.isin(burst_of_order[shows] * width + codes[shows], pairs)
     facts: dict[int, str] = {}
     for row in hit.sort_values(["burst", "k"], ascending=[True, False]).itertuples(index=False):
         trait = traits[str(row.trait)]
         burst = int(row.burst)
-        marked |= (burst_of_order == burst) & (trait.codes == row.value)
         sentence = (
             f"{row.k} of the burst's {row.n} redemptions {trait.wordings[int(row.value)]}, "
             f"against {percent(float(row.rate))} of the shop's other threshold-sized ones"

@@ -261,11 +261,12 @@ def score_coupon_groups(
     by_baskets &= ~linked
     farm = linked | ((basket.p <= SPEAKS_AT) & ~by_baskets if basket is not None else False)
     scanned = np.zeros(n_groups, dtype=bool)
+    shop = shop_codes(view)
     prints = None
     if bursts is not None:
         prints = burst_fingerprints(
             bursts.key.codes,
-            shop_codes(view),
+            shop,
             facts.near_threshold_order & (bursts.key.codes < 0),
             traits or {},
             min_accounts,
@@ -289,7 +290,7 @@ def score_coupon_groups(
         sized = basket.p <= SPEAKS_AT if basket is not None else np.zeros(n_groups, dtype=bool)
         crowd = audiences(
             comp_of_buyer[buyer],
-            shop_codes(view),
+            shop,
             facts.redeem_order,
             in_audience,
             traits or {},
@@ -321,6 +322,9 @@ def score_coupon_groups(
     burst = next(ln for ln in lines if ln.family == "registration")
     linked_firmly = (graph.buyer_degree >= _MEMBER_MIN_LINKS) | spoke_for(others, comp_of_buyer)
     tied = linked_firmly.copy()
+    # An account that shopped again after redeeming is a customer unless
+    # something beyond timing and baskets ties it to the ring.
+    returned = facts.churn_known & ~facts.churned
     # A live stream's viewer: redeemed in a rush, arriving the way the rush did.
     viewer = np.zeros(n_buyers, dtype=bool)
     if crowd is not None:
@@ -334,9 +338,6 @@ def score_coupon_groups(
         # threshold basket, or never return).
         farming = [ln for ln in lines if ln.family in ("basket", "churn")]
         together = [burst, *(ln for ln in lines if ln.family == "sku")]
-        # An account that shopped again after redeeming is a customer unless
-        # something beyond timing and baskets ties it to the ring.
-        returned = facts.churn_known & ~facts.churned
         tied |= spoke_for(together, comp_of_buyer) & spoke_for(farming, comp_of_buyer) & ~returned
     if np.isfinite(facts.registered_at).any():
         redeeming = np.where(facts.redeemed, comp_of_buyer, -1)
@@ -346,9 +347,8 @@ def score_coupon_groups(
         # A second ring joined to the batch (by a burst of redemptions) keeps
         # the accounts its own identifiers tie.
         # Registered in the batch but shopping again after redeeming: a
-        # customer who signed up that hour, unless its identifiers tie it.
-        returned = facts.churn_known & ~facts.churned
-        # ... and a viewer of a live stream registered that hour too: in a
+        # customer who signed up that hour, unless its identifiers tie it;
+        # and a viewer of a live stream registered that hour too: in a
         # rush, the batch ties only accounts that arrived unlike the rush.
         tied = np.where(binds, (batch.member & ~returned & ~viewer) | linked_firmly, tied)
     if bursts is not None:
@@ -357,8 +357,7 @@ def score_coupon_groups(
         # With registration times it must also have been registered in a
         # batch of its group's accounts (an honest newcomer registers alone).
         timing = next(ln for ln in lines if ln.name == "redemption_burst")
-        came_back = facts.churn_known & ~facts.churned
-        farmed = spoke_for([timing], comp_of_buyer) & ~came_back
+        farmed = spoke_for([timing], comp_of_buyer) & ~returned
         farmed &= on_the_burst_sku(view, bursts, n_buyers, min_accounts)
         if np.isfinite(facts.registered_at).any() and prints is not None:
             # ... unless the burst's own fingerprint marks it (one rebate
@@ -372,7 +371,7 @@ def score_coupon_groups(
     # Holding a value of the group on which nearly every holder farms: a drop
     # address room by room, a locker.  (A stream's viewers buying the featured
     # cheap product look the same at their station.)
-    farmer = facts.near_threshold & ~(facts.churn_known & ~facts.churned) & ~viewer
+    farmer = facts.near_threshold & ~returned & ~viewer
     held_by = [keys[kind] for kind in _IDENTIFIER_KINDS if kind in keys]
     values = values_showing_sign(
         held_by,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from test_ring_evidence import START, _flagged, honest_shop
+from test_ring_evidence import START, _flagged, honest_shop, ring_order
 
 from riskkit_detectors.brushing import BrushingDetector
 
@@ -46,19 +46,16 @@ def _titled_ring(n_accounts: int, seed: int) -> pd.DataFrame:
     for a in range(n_accounts):
         created = START + pd.Timedelta(days=11, seconds=int(rng.integers(0, 6 * 3600)))
         rows.append(
-            {
-                "order_id": f"T{a}",
-                "buyer_id": f"t{a}",
-                "created_at": created,
-                "paid_at": created + pd.Timedelta(seconds=int(rng.integers(30, 600))),
-                "shop_id": "S1",
-                "sku_id": "SKU900",
-                "ship_name": names[a],
-                "ship_phone": f"13{int(rng.integers(10**8, 10**9 - 1)):09d}",
-                "ship_address": f"南京市鼓楼区中山路{a + 1}号{a % 7 + 1}栋{a + 101}室",
-                "carrier": "中通快递",
-                "amount_paid": 59.0,
-            }
+            ring_order(
+                f"T{a}",
+                f"t{a}",
+                created,
+                created + pd.Timedelta(seconds=int(rng.integers(30, 600))),
+                "SKU900",
+                f"13{int(rng.integers(10**8, 10**9 - 1)):09d}",
+                f"南京市鼓楼区中山路{a + 1}号{a % 7 + 1}栋{a + 101}室",
+                ship_name=names[a],
+            )
         )
     return pd.DataFrame(rows)
 

@@ -38,6 +38,32 @@ def _ordinary_order(
     }
 
 
+def ring_order(
+    order_id: str,
+    buyer: str,
+    created: pd.Timestamp,
+    paid: pd.Timestamp,
+    sku: str,
+    phone: str,
+    address: str,
+    **extra: object,
+) -> dict[str, object]:
+    """One order of a ring at shop S1, shipped by 中通 for ¥59 (``extra`` adds columns)."""
+    return {
+        "order_id": order_id,
+        "buyer_id": buyer,
+        "created_at": created,
+        "paid_at": paid,
+        "shop_id": "S1",
+        "sku_id": sku,
+        "ship_phone": phone,
+        "ship_address": address,
+        "carrier": "中通快递",
+        "amount_paid": 59.0,
+        **extra,
+    }
+
+
 def honest_shop(n_accounts: int = 600, seed: int = 3, batch_waybills: bool = False) -> pd.DataFrame:
     """Honest buyers of 80 SKUs of one shop over 20 days; optionally the shop
     prints its waybills in one batch, so its parcels are numbered consecutively."""

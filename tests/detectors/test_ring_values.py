@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from test_ring_evidence import START, _flagged, honest_shop
+from test_ring_evidence import START, _flagged, honest_shop, ring_order
 
 from riskkit_detectors.brushing import BrushingDetector
 
@@ -26,18 +26,15 @@ def _studio(loud: int, quiet: int) -> pd.DataFrame:
             created = START + pd.Timedelta(days=11 + (a - loud) % 7, hours=3 * (a - loud))
             paid = created + pd.Timedelta(minutes=4)
         rows.append(
-            {
-                "order_id": f"S{a}",
-                "buyer_id": f"s{a}",
-                "created_at": created,
-                "paid_at": paid,
-                "shop_id": "S1",
-                "sku_id": "SKU950",
-                "ship_phone": f"1390000{3 * a:04d}",
-                "ship_address": f"苏州市姑苏区人民路{a + 1}号{a % 9 + 1}栋{a % 4 + 1}单元{a + 201}室",
-                "carrier": "中通快递",
-                "amount_paid": 59.0,
-            }
+            ring_order(
+                f"S{a}",
+                f"s{a}",
+                created,
+                paid,
+                "SKU950",
+                f"1390000{3 * a:04d}",
+                f"苏州市姑苏区人民路{a + 1}号{a % 9 + 1}栋{a % 4 + 1}单元{a + 201}室",
+            )
         )
     return pd.DataFrame(rows)
 
